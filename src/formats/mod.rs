@@ -1,0 +1,115 @@
+//! File formats: JSON Lines and the reference's JSON document.
+//!
+//! Writers take any `io::Write` (a file through [`AtomicFile`](crate::AtomicFile), or
+//! stdout) and know nothing of how records are produced. Readers stream: memory use does
+//! not grow with the file.
+
+mod json;
+mod jsonl;
+mod metadata;
+mod reader;
+mod record;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+pub use json::JsonWriter;
+pub use jsonl::JsonlWriter;
+pub use metadata::{FileMetadata, SeedingInfo};
+pub use reader::{read_records, read_records_from, FileInfo};
+pub use record::{write_record, RecordStyle};
+
+use crate::params::Params;
+use crate::stats::Statistics;
+
+/// A file format dpa reads and writes.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::Format;
+/// assert_eq!("jsonl".parse::<Format>().unwrap(), Format::Jsonl);
+/// assert_eq!(Format::from_path(std::path::Path::new("x.json")), Some(Format::Json));
+/// assert_eq!(Format::from_path(std::path::Path::new("x.txt")), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// The reference's JSON document: `{"metadata", "augmentations", "statistics"}`.
+    Json,
+    /// One JSON record per line.
+    Jsonl,
+}
+
+impl Format {
+    /// All formats.
+    pub const ALL: [Format; 2] = [Format::Json, Format::Jsonl];
+
+    /// The format's name (also its file extension).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::Format::Jsonl.name(), "jsonl");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    /// The format a file name's extension implies.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = std::path::Path::new("out/augmentations.JSONL");
+    /// assert_eq!(dpa::Format::from_path(p), Some(dpa::Format::Jsonl));
+    /// ```
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Format::ALL.into_iter().find(|f| f.name() == ext)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown format '{s}' (expected json or jsonl)"))
+    }
+}
+
+/// A destination for records in order, in some file format.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::{Generator, JsonlWriter, Preset, RecordSink};
+/// let g = Generator::new(Preset::Mild.config()).unwrap();
+/// let mut sink = JsonlWriter::new(Vec::new());
+/// sink.write_record(&g.params(0)).unwrap();
+/// let bytes = sink.finish(None).unwrap();
+/// assert!(bytes.ends_with(b"\n"));
+/// ```
+pub trait RecordSink {
+    /// The underlying writer, returned by `finish`.
+    type Inner;
+
+    /// Writes one record.
+    fn write_record(&mut self, record: &Params) -> std::io::Result<()>;
+
+    /// Ends the file (writing the statistics where the format holds them) and returns
+    /// the writer, flushed.
+    fn finish(self, statistics: Option<&Statistics>) -> std::io::Result<Self::Inner>;
+}

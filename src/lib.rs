@@ -1,0 +1,50 @@
+//! # dpa: Deterministic Procedural Augmentation
+//!
+//! dpa computes augmentation parameters (rotation, brightness, noise, scale, contrast)
+//! that are the same every time for the same sample, on any machine, with any number of
+//! threads or ranks, and equal **bit for bit** to those of the Python library DPA 0.2.1.
+//!
+//! For each sample, a SHA-256 chain over the sample id mixed with Fibonacci numbers
+//! seeds Python's Mersenne Twister, which draws the five values.
+//!
+//! ```
+//! use dpa::{Generator, Preset};
+//!
+//! let generator = Generator::new(Preset::Moderate.config())?;
+//! let p = generator.params(42);
+//! // The same numbers every time, everywhere.
+//! assert_eq!(p, generator.params(42));
+//! assert!((-30.0..30.0).contains(&p.rotation));
+//! # Ok::<(), dpa::ConfigError>(())
+//! ```
+//!
+//! The modules split as the data flows: the algorithm ([`config`], [`seeding`], [`mt`],
+//! [`params`], [`split`], [`stats`]) does no I/O; [`formats`] reads and writes files;
+//! [`atomic`] puts finished files in place.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod atomic;
+pub mod config;
+pub mod error;
+pub mod fib;
+pub mod formats;
+pub mod mt;
+pub mod params;
+pub mod seeding;
+pub mod split;
+pub mod stats;
+
+pub use atomic::AtomicFile;
+pub use config::{AugmentationConfig, Param, ParamRange, Preset, MAX_DEPTH};
+pub use error::{ConfigError, Error};
+pub use formats::{
+    read_records, read_records_from, FileInfo, FileMetadata, Format, JsonWriter, JsonlWriter,
+    RecordSink, SeedingInfo,
+};
+pub use params::{
+    gen_augmentation_params, gen_distributed_augmentation_params, Generator, Hash, Params,
+};
+pub use seeding::Seeding;
+pub use split::{all_ranges, id_range, rank_for_sample, split_range, IdRange};
+pub use stats::{Statistics, StatsAccumulator, Summary, Welford};

@@ -1,0 +1,281 @@
+//! The augmentation parameters of one sample, and the generator that computes them.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::config::{AugmentationConfig, ParamRange};
+use crate::error::ConfigError;
+use crate::mt::draw_uniform5;
+use crate::seeding::{parse_hex, to_hex, Digest, HashChain, Seeding, SEED_STRING_MAX};
+
+/// A record's SHA-256 chain digest, serialized as 64 lowercase hex digits.
+///
+/// # Examples
+///
+/// ```
+/// let h: dpa::Hash = "ab".repeat(32).parse().unwrap();
+/// assert_eq!(h.to_string(), "ab".repeat(32));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub Digest);
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&to_hex(&self.0))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({self})")
+    }
+}
+
+impl std::str::FromStr for Hash {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_hex(s)
+            .map(Hash)
+            .ok_or_else(|| format!("hash must be 64 hex digits, got {s:?}"))
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The parameters of one sample: what the reference's `gen_augmentation_params` returns,
+/// plus the sample id and, in rank-aware mode, the rank.
+///
+/// Serializes with the keys `sample_id`, `rank` (only when present), `rotation`,
+/// `brightness`, `noise`, `scale`, `contrast`, `hash`.
+///
+/// # Examples
+///
+/// ```
+/// let g = dpa::Generator::new(dpa::Preset::Moderate.config()).unwrap();
+/// let p = g.params(0);
+/// let json = serde_json::to_string(&p).unwrap();
+/// assert!(json.starts_with(r#"{"sample_id":0,"rotation":"#));
+/// let back: dpa::Params = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back, p);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// The sample id.
+    pub sample_id: u64,
+    /// The rank whose seed string produced the record (rank-aware seeding only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u64>,
+    /// Rotation in degrees.
+    pub rotation: f64,
+    /// Brightness factor.
+    pub brightness: f64,
+    /// Noise level.
+    pub noise: f64,
+    /// Scale factor.
+    pub scale: f64,
+    /// Contrast factor.
+    pub contrast: f64,
+    /// The final digest of the hash chain.
+    pub hash: Hash,
+}
+
+impl Params {
+    /// The five values in draw order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap().params(3);
+    /// assert_eq!(p.values()[0], p.rotation);
+    /// ```
+    pub fn values(&self) -> [f64; 5] {
+        [
+            self.rotation,
+            self.brightness,
+            self.noise,
+            self.scale,
+            self.contrast,
+        ]
+    }
+
+    /// True when both records have the same id, rank, hash and bit-identical values.
+    ///
+    /// Unlike `==`, this tells `0.0` from `-0.0` and treats equal NaN bits as equal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// assert!(g.params(5).bit_eq(&g.params(5)));
+    /// assert!(!g.params(5).bit_eq(&g.params(6)));
+    /// ```
+    pub fn bit_eq(&self, other: &Params) -> bool {
+        self.sample_id == other.sample_id
+            && self.rank == other.rank
+            && self.hash == other.hash
+            && self.values().map(f64::to_bits) == other.values().map(f64::to_bits)
+    }
+}
+
+/// Computes [`Params`] for one config, with the hash chain precomputed once.
+///
+/// `Generator` is `Sync`: share one across threads.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::{Generator, Preset, Seeding};
+/// let g = Generator::new(Preset::Moderate.config()).unwrap();
+/// let p = g.params(42);
+/// assert_eq!(p.sample_id, 42);
+/// let d = g.generate(Seeding::RankAware { base_seed: 0, rank: 1 }, 42);
+/// assert_eq!(d.rank, Some(1));
+/// assert_ne!(p.hash, d.hash);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Generator {
+    config: AugmentationConfig,
+    ranges: [ParamRange; 5],
+    chain: HashChain,
+}
+
+impl Generator {
+    /// Validates `config` and precomputes its hash chain.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut cfg = dpa::AugmentationConfig::default();
+    /// cfg.augmentation_depth = 0;
+    /// assert!(dpa::Generator::new(cfg).is_err());
+    /// ```
+    pub fn new(config: AugmentationConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Generator {
+            ranges: config.ranges(),
+            chain: HashChain::new(config.augmentation_depth),
+            config,
+        })
+    }
+
+    /// The config this generator was built from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// assert_eq!(g.config(), &dpa::Preset::Mild.config());
+    /// ```
+    pub fn config(&self) -> &AugmentationConfig {
+        &self.config
+    }
+
+    /// The reference's `gen_augmentation_params(sample_id, config)` (plain seeding).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Moderate.config()).unwrap();
+    /// assert_eq!(g.params(7), g.params(7));
+    /// assert_eq!(g.params(7).rank, None);
+    /// ```
+    pub fn params(&self, sample_id: u64) -> Params {
+        self.generate(Seeding::Plain, sample_id)
+    }
+
+    /// The parameters of `sample_id` under `seeding`. Rank-aware seeding is the
+    /// reference's `gen_distributed_augmentation_params(sample_id, rank, config, base_seed)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::Seeding;
+    /// let g = dpa::Generator::new(dpa::Preset::Moderate.config()).unwrap();
+    /// let a = g.generate(Seeding::RankAware { base_seed: 0, rank: 0 }, 1);
+    /// let b = g.generate(Seeding::RankAware { base_seed: 1, rank: 0 }, 1);
+    /// assert_ne!(a.hash, b.hash);
+    /// ```
+    pub fn generate(&self, seeding: Seeding, sample_id: u64) -> Params {
+        let mut buf = [0u8; SEED_STRING_MAX];
+        let digest = self.chain.digest(seeding.seed_string(sample_id, &mut buf));
+        let u = draw_uniform5(HashChain::seed_of(&digest));
+        let r = &self.ranges;
+        Params {
+            sample_id,
+            rank: seeding.rank(),
+            rotation: r[0].map(u[0]),
+            brightness: r[1].map(u[1]),
+            noise: r[2].map(u[2]),
+            scale: r[3].map(u[3]),
+            contrast: r[4].map(u[4]),
+            hash: Hash(digest),
+        }
+    }
+
+    /// Generates the ids `ids` in order into a vector.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// let v = g.generate_ids(dpa::Seeding::Plain, 10..13);
+    /// assert_eq!(v.iter().map(|p| p.sample_id).collect::<Vec<_>>(), [10, 11, 12]);
+    /// ```
+    pub fn generate_ids(
+        &self,
+        seeding: Seeding,
+        ids: impl IntoIterator<Item = u64>,
+    ) -> Vec<Params> {
+        ids.into_iter()
+            .map(|id| self.generate(seeding, id))
+            .collect()
+    }
+}
+
+/// The reference's `gen_augmentation_params(sample_id, config)`, one call.
+///
+/// Builds a [`Generator`] each time: for many samples, build one and reuse it.
+///
+/// # Examples
+///
+/// ```
+/// let p = dpa::gen_augmentation_params(0, &dpa::Preset::Mild.config()).unwrap();
+/// assert_eq!(p.rotation.to_bits(), 0xbfb29d64bf7e6000);
+/// ```
+pub fn gen_augmentation_params(
+    sample_id: u64,
+    config: &AugmentationConfig,
+) -> Result<Params, ConfigError> {
+    Ok(Generator::new(config.clone())?.params(sample_id))
+}
+
+/// The reference's `gen_distributed_augmentation_params(sample_id, rank, config, base_seed)`.
+///
+/// # Examples
+///
+/// ```
+/// let cfg = dpa::Preset::Moderate.config();
+/// let p = dpa::gen_distributed_augmentation_params(5, 2, &cfg, 0).unwrap();
+/// assert_eq!(p.rank, Some(2));
+/// ```
+pub fn gen_distributed_augmentation_params(
+    sample_id: u64,
+    rank: u64,
+    config: &AugmentationConfig,
+    base_seed: u64,
+) -> Result<Params, ConfigError> {
+    Ok(Generator::new(config.clone())?.generate(Seeding::RankAware { base_seed, rank }, sample_id))
+}

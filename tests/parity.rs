@@ -1,0 +1,255 @@
+//! Bit-exact parity with the Python reference (DPA 0.2.1) over every case in
+//! `tests/data/reference-vectors.json`, and reading the files the reference wrote.
+
+use std::path::{Path, PathBuf};
+
+use dpa::{
+    all_ranges, gen_augmentation_params, gen_distributed_augmentation_params, split_range,
+    AugmentationConfig, Generator, Params, Seeding, StatsAccumulator,
+};
+use serde_json::Value;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn vectors() -> Value {
+    let text = std::fs::read_to_string(data("reference-vectors.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn config(v: &Value) -> AugmentationConfig {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+const NAMES: [&str; 5] = ["rotation", "brightness", "noise", "scale", "contrast"];
+
+/// Compares a generated record with a reference sample: the five values by their bit
+/// patterns (from the `bits` field, not the decimals), the hash, the id and the rank.
+fn assert_same(case: &str, got: &Params, want: &Value) {
+    let id = want["sample_id"].as_u64().unwrap();
+    assert_eq!(got.sample_id, id, "{case}");
+    for (name, value) in NAMES.iter().zip(got.values()) {
+        let bits = u64::from_str_radix(want["bits"][name].as_str().unwrap(), 16).unwrap();
+        assert_eq!(
+            format!("{:016x}", value.to_bits()),
+            format!("{bits:016x}"),
+            "{case}: sample {id}: {name}"
+        );
+        // The decimal in the file must denote the same bits (float_roundtrip parsing).
+        assert_eq!(
+            want[name].as_f64().unwrap().to_bits(),
+            bits,
+            "{case}: decimal of {name}"
+        );
+    }
+    assert_eq!(
+        got.hash.to_string(),
+        want["hash"].as_str().unwrap(),
+        "{case}: sample {id}: hash"
+    );
+    assert_eq!(
+        got.rank,
+        want.get("rank").and_then(Value::as_u64),
+        "{case}: sample {id}: rank"
+    );
+}
+
+#[test]
+fn param_cases_are_bit_exact() {
+    let v = vectors();
+    let cases = v["param_cases"].as_array().unwrap();
+    assert!(cases.len() >= 6);
+    let mut checked = 0;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let cfg = config(&case["config"]);
+        let g = Generator::new(cfg.clone()).unwrap();
+        for s in case["samples"].as_array().unwrap() {
+            let id = s["sample_id"].as_u64().unwrap();
+            assert_same(name, &g.params(id), s);
+            checked += 1;
+        }
+        // The one-call convenience function agrees with the generator.
+        let first = &case["samples"][0];
+        let p = gen_augmentation_params(first["sample_id"].as_u64().unwrap(), &cfg).unwrap();
+        assert_same(name, &p, first);
+    }
+    assert_eq!(checked, 474);
+}
+
+#[test]
+fn distributed_cases_are_bit_exact() {
+    let v = vectors();
+    let mut checked = 0;
+    for case in v["distributed_cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let cfg = config(&case["config"]);
+        let base_seed = case["base_seed"].as_u64().unwrap();
+        let g = Generator::new(cfg.clone()).unwrap();
+        for s in case["samples"].as_array().unwrap() {
+            let id = s["sample_id"].as_u64().unwrap();
+            let rank = s["rank"].as_u64().unwrap();
+            assert_same(
+                name,
+                &g.generate(Seeding::RankAware { base_seed, rank }, id),
+                s,
+            );
+            let one = gen_distributed_augmentation_params(id, rank, &cfg, base_seed).unwrap();
+            assert_same(name, &one, s);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 154);
+}
+
+#[test]
+fn range_cases_match_the_splitter() {
+    let v = vectors();
+    for case in v["range_cases"].as_array().unwrap() {
+        let total = case["total_samples"].as_u64().unwrap();
+        let world = case["world_size"].as_u64().unwrap();
+        let want: Vec<(u64, u64)> = case["ranges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_u64().unwrap(), r[1].as_u64().unwrap()))
+            .collect();
+        let got: Vec<(u64, u64)> = all_ranges(total, world)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.start, r.end))
+            .collect();
+        assert_eq!(got, want, "total {total} world {world}");
+    }
+}
+
+#[test]
+fn stream_distributed_cases_are_shards_with_start_id_as_base_seed() {
+    let v = vectors();
+    for case in v["stream_distributed_cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let g = Generator::new(config(&case["config"])).unwrap();
+        let n = case["num_samples"].as_u64().unwrap();
+        let base_seed = case["start_id"].as_u64().unwrap();
+        let world = case["world_size"].as_u64().unwrap();
+        let per_rank = case["per_rank"].as_array().unwrap();
+        assert_eq!(per_rank.len() as u64, world);
+        for (rank, want) in per_rank.iter().enumerate() {
+            let rank = rank as u64;
+            let want = want.as_array().unwrap();
+            let shard = split_range(n, world, rank).unwrap();
+            assert_eq!(
+                shard.end - shard.start,
+                want.len() as u64,
+                "{name} rank {rank}"
+            );
+            for (id, s) in shard.zip(want) {
+                assert_same(
+                    name,
+                    &g.generate(Seeding::RankAware { base_seed, rank }, id),
+                    s,
+                );
+            }
+        }
+    }
+}
+
+fn assert_close(what: &str, got: f64, want: f64) {
+    let tol = 1e-12 * want.abs().max(f64::MIN_POSITIVE);
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got:e}, want {want:e}"
+    );
+}
+
+#[test]
+fn statistics_cases_agree_to_1e12_relative() {
+    let v = vectors();
+    for case in v["statistics_cases"].as_array().unwrap() {
+        let g = Generator::new(config(&case["config"])).unwrap();
+        let start = case["start_id"].as_u64().unwrap();
+        let n = case["num_samples"].as_u64().unwrap();
+        // Accumulate in uneven parts and merge, as threads and ranks do.
+        let mut parts = vec![StatsAccumulator::new(); 3];
+        for id in start..start + n {
+            parts[(id % 7 % 3) as usize].push(&g.params(id));
+        }
+        let stats = parts.into_iter().sum::<StatsAccumulator>().finish();
+        let want = &case["statistics"];
+        for (i, name) in NAMES.iter().enumerate() {
+            let got = stats.get(dpa::Param::ALL[i]);
+            let w = &want[name];
+            assert_eq!(got.count, w["count"].as_u64().unwrap());
+            // min and max are values the reference drew: exact.
+            assert_eq!(
+                got.min.to_bits(),
+                w["min"].as_f64().unwrap().to_bits(),
+                "{name} min"
+            );
+            assert_eq!(
+                got.max.to_bits(),
+                w["max"].as_f64().unwrap().to_bits(),
+                "{name} max"
+            );
+            assert_close(
+                &format!("{name} mean"),
+                got.mean,
+                w["mean"].as_f64().unwrap(),
+            );
+            assert_close(
+                &format!("{name} stdev"),
+                got.stdev,
+                w["stdev"].as_f64().unwrap(),
+            );
+        }
+    }
+}
+
+/// Reads a file the reference wrote and checks every record against dpa's generation.
+fn check_reference_file(name: &str, expect_records: u64, expect_stats: bool) {
+    let path = data(name);
+    let meta_cfg = {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        config(&v["metadata"]["config"])
+    };
+    let g = Generator::new(meta_cfg).unwrap();
+    let mut acc = StatsAccumulator::new();
+    let info = dpa::read_records(&path, |p| {
+        let want = g.params(p.sample_id);
+        assert!(p.bit_eq(&want), "{name}: record {} differs", p.sample_id);
+        acc.push(&p);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(info.format, dpa::Format::Json);
+    assert_eq!(info.records, expect_records);
+    assert!(info.ids_inferred);
+    assert_eq!(info.metadata.unwrap().config.unwrap(), *g.config());
+    match info.statistics {
+        Some(s) => {
+            assert!(expect_stats);
+            let ours = acc.finish();
+            for p in dpa::Param::ALL {
+                assert_eq!(ours.get(p).count, s.get(p).count);
+                assert_close("mean", ours.get(p).mean, s.get(p).mean);
+                assert_close("stdev", ours.get(p).stdev, s.get(p).stdev);
+                assert_eq!(ours.get(p).min, s.get(p).min);
+                assert_eq!(ours.get(p).max, s.get(p).max);
+            }
+        }
+        None => assert!(!expect_stats),
+    }
+}
+
+#[test]
+fn reads_the_reference_chain_file() {
+    check_reference_file("reference-chain-moderate-50.json", 50, true);
+}
+
+#[test]
+fn reads_the_reference_stream_file() {
+    check_reference_file("reference-stream-mild-20-nostats.json", 20, false);
+}
