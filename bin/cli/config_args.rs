@@ -1,0 +1,130 @@
+//! The config flags shared by every command that generates, turned into a checked
+//! [`dpa::AugmentationConfig`].
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use dpa::{AugmentationConfig, ConfigError, Param, ParamRange, Preset};
+
+use super::failure::Failure;
+
+/// `--preset`, `--config` and the per-parameter overrides.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Config")]
+pub struct ConfigArgs {
+    /// Start from a preset: mild, moderate (the default) or aggressive.
+    #[arg(long, value_name = "NAME", value_parser = parse_preset, conflicts_with = "config")]
+    pub preset: Option<Preset>,
+    /// Start from a config file in the reference's JSON form (or a dpa/reference JSON
+    /// output file, whose metadata holds one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override rotation_range.
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
+    pub rotation: Option<ParamRange>,
+    /// Override brightness_range.
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
+    pub brightness: Option<ParamRange>,
+    /// Override noise_range.
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
+    pub noise: Option<ParamRange>,
+    /// Override scale_range.
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
+    pub scale: Option<ParamRange>,
+    /// Override contrast_range.
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
+    pub contrast: Option<ParamRange>,
+    /// Override augmentation_depth (hash-chain steps, 1 to 10000).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<u32>,
+}
+
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    s.parse().map_err(|e: ConfigError| e.to_string())
+}
+
+fn parse_range(s: &str) -> Result<ParamRange, String> {
+    let err = || format!("expected LO,HI (two numbers separated by a comma), got '{s}'");
+    let (lo, hi) = s.split_once(',').ok_or_else(err)?;
+    let lo: f64 = lo.trim().parse().map_err(|_| err())?;
+    let hi: f64 = hi.trim().parse().map_err(|_| err())?;
+    Ok(ParamRange::new(lo, hi))
+}
+
+impl ConfigArgs {
+    /// The flag that overrides `p`, if given.
+    fn override_of(&self, p: Param) -> Option<ParamRange> {
+        match p {
+            Param::Rotation => self.rotation,
+            Param::Brightness => self.brightness,
+            Param::Noise => self.noise,
+            Param::Scale => self.scale,
+            Param::Contrast => self.contrast,
+        }
+    }
+
+    /// Builds and validates the config. Errors are usage errors (exit 2) naming the
+    /// flag, the file or the field.
+    pub fn resolve(&self) -> Result<AugmentationConfig, Failure> {
+        self.resolve_over(None)
+    }
+
+    /// As [`ConfigArgs::resolve`], starting from `base` (a file's own config) when
+    /// neither `--preset` nor `--config` is given.
+    pub fn resolve_over(
+        &self,
+        base: Option<&AugmentationConfig>,
+    ) -> Result<AugmentationConfig, Failure> {
+        let mut cfg = match (&self.preset, &self.config, base) {
+            (Some(p), _, _) => p.config(),
+            (None, Some(path), _) => load_config(path)?,
+            (None, None, Some(b)) => b.clone(),
+            (None, None, None) => AugmentationConfig::default(),
+        };
+        for p in Param::ALL {
+            if let Some(r) = self.override_of(p) {
+                *cfg.range_mut(p) = r;
+            }
+        }
+        if let Some(d) = self.depth {
+            cfg.augmentation_depth = d;
+        }
+        cfg.validate().map_err(|e| {
+            let flag = Param::ALL
+                .into_iter()
+                .find(|p| {
+                    self.override_of(*p).is_some() && e.to_string().starts_with(p.range_field())
+                })
+                .map(|p| format!("--{}", p.name()))
+                .or_else(|| {
+                    (self.depth.is_some() && e.to_string().starts_with("augmentation_depth"))
+                        .then(|| "--depth".to_string())
+                })
+                .or_else(|| self.config.as_ref().map(|c| c.display().to_string()));
+            match flag {
+                Some(f) => Failure::usage_msg(format!("invalid config ({f}): {e}")),
+                None => Failure::usage_msg(format!("invalid config: {e}")),
+            }
+        })?;
+        Ok(cfg)
+    }
+}
+
+/// Reads a config file: the config object itself, or a JSON document whose
+/// `metadata.config` holds one.
+pub fn load_config(path: &Path) -> Result<AugmentationConfig, Failure> {
+    let named = |msg: String| Failure::usage_msg(format!("--config {}: {msg}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| named(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| named(e.to_string()))?;
+    let cfg_value = match value.get("metadata") {
+        Some(meta) => meta
+            .get("config")
+            .cloned()
+            .ok_or_else(|| named("metadata has no config".into()))?,
+        None => value,
+    };
+    let cfg: AugmentationConfig =
+        serde_json::from_value(cfg_value).map_err(|e| named(e.to_string()))?;
+    cfg.validate().map_err(|e| named(e.to_string()))?;
+    Ok(cfg)
+}

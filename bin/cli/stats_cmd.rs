@@ -1,0 +1,38 @@
+//! `dpa stats`: statistics of a saved file, streaming.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use dpa::StatsAccumulator;
+
+use super::failure::CmdResult;
+use super::output::is_stdout;
+use super::stats_file::write_statistics;
+
+/// Arguments of `dpa stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// A file dpa reads (json or jsonl, dpa's or the reference's), or - for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write the statistics here instead of stdout.
+    #[arg(short, long, value_name = "PATH", default_value = "-")]
+    pub output: PathBuf,
+}
+
+pub fn run(args: StatsArgs) -> CmdResult {
+    let mut acc = StatsAccumulator::new();
+    let push = |p: dpa::Params| {
+        acc.push(&p);
+        Ok(())
+    };
+    if is_stdout(&args.file) {
+        let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        dpa::read_records_from(stdin, Path::new("<stdin>"), push)?;
+    } else {
+        dpa::read_records(&args.file, push)?;
+    }
+    write_statistics(&args.output, &acc.finish())?;
+    Ok(())
+}
