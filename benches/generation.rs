@@ -1,1 +1,80 @@
-fn main() {}
+//! Criterion benches of the generation kernel: the hash chain, the Mersenne Twister,
+//! one full sample and a 10,000-sample chunk, on one thread.
+//!
+//! Run: `cargo bench --bench generation` (add `-- --quick` for a short run).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use dpa::formats::{write_record, RecordStyle};
+use dpa::seeding::HashChain;
+use dpa::{Generator, Preset, Seeding};
+
+fn stages(c: &mut Criterion) {
+    let chain = HashChain::new(10);
+    c.bench_function("hash_chain_depth10", |b| {
+        b.iter(|| chain.digest(black_box(b"123456")))
+    });
+    c.bench_function("mt_seed_and_5_draws", |b| {
+        b.iter(|| dpa::mt::draw_uniform5(black_box(0xdead_beef)))
+    });
+}
+
+fn samples(c: &mut Criterion) {
+    let g = Generator::new(Preset::Moderate.config()).unwrap();
+    c.bench_function("one_sample", |b| b.iter(|| g.params(black_box(42))));
+
+    let mut group = c.benchmark_group("chunk");
+    group.throughput(Throughput::Elements(10_000));
+    group.bench_function("10k_samples_plain", |b| {
+        b.iter(|| {
+            for id in 0..10_000u64 {
+                black_box(g.params(id));
+            }
+        })
+    });
+    let ra = Seeding::RankAware {
+        base_seed: 7,
+        rank: 3,
+    };
+    group.bench_function("10k_samples_rank_aware", |b| {
+        b.iter(|| {
+            for id in 0..10_000u64 {
+                black_box(g.generate(ra, id));
+            }
+        })
+    });
+    group.finish();
+
+    let deep = Generator::new(dpa::AugmentationConfig {
+        augmentation_depth: 100,
+        ..Preset::Moderate.config()
+    })
+    .unwrap();
+    c.bench_function("one_sample_depth100", |b| {
+        b.iter(|| deep.params(black_box(42)))
+    });
+}
+
+fn writers(c: &mut Criterion) {
+    let g = Generator::new(Preset::Moderate.config()).unwrap();
+    let records = g.generate_ids(Seeding::Plain, 0..10_000);
+    let mut group = c.benchmark_group("format");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("jsonl_10k_records", |b| {
+        b.iter_batched_ref(
+            || String::with_capacity(4 << 20),
+            |out| {
+                for p in &records {
+                    write_record(p, RecordStyle::Compact, out);
+                    out.push('\n');
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, samples, writers);
+criterion_main!(benches);

@@ -311,7 +311,7 @@ impl AugmentationConfig {
                 });
             }
             // The width must be finite too, or every draw would be infinite.
-            if !(r.lo < r.hi) || !(r.hi - r.lo).is_finite() {
+            if r.lo >= r.hi || !(r.hi - r.lo).is_finite() {
                 return Err(ConfigError::EmptyRange {
                     field: p.range_field(),
                     lo: r.lo,
@@ -465,8 +465,10 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let mut cfg = AugmentationConfig::default();
-        cfg.noise_range = ParamRange::new(0.1, 0.1);
+        let mut cfg = AugmentationConfig {
+            noise_range: ParamRange::new(0.1, 0.1),
+            ..Default::default()
+        };
         assert!(cfg
             .validate()
             .unwrap_err()

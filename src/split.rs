@@ -96,7 +96,7 @@ pub fn rank_for_sample(
 /// # Examples
 ///
 /// ```
-/// assert_eq!(dpa::id_range(5, 3).unwrap(), 5..8);
+/// assert_eq!(dpa::id_range(5, 3).unwrap().collect::<Vec<_>>(), [5, 6, 7]);
 /// assert_eq!(dpa::id_range(u64::MAX, 1).unwrap().count(), 1);
 /// assert!(dpa::id_range(u64::MAX, 2).is_err());
 /// ```

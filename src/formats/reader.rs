@@ -390,7 +390,7 @@ mod tests {
         let err = read(r#"{"metadata": {}}"#).unwrap_err().to_string();
         assert!(err.contains("augmentations"), "{err}");
 
-        let err = read(&format!(r#"{{"augmentations": []}} trailing"#))
+        let err = read(r#"{"augmentations": []} trailing"#)
             .unwrap_err()
             .to_string();
         assert!(err.contains("trailing"), "{err}");
