@@ -48,3 +48,13 @@ pub use params::{
 pub use seeding::Seeding;
 pub use split::{all_ranges, id_range, rank_for_sample, split_range, IdRange};
 pub use stats::{Statistics, StatsAccumulator, Summary, Welford};
+
+/// The README's code blocks, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The user guide's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/GUIDE.md")]
+pub struct GuideDoctests;
