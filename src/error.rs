@@ -62,6 +62,14 @@ pub enum ConfigError {
         /// Number of ids.
         count: u64,
     },
+    /// A setting outside its valid range (engine, batching, ...).
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The setting.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// `world_size` of zero.
     #[error("world_size must be at least 1")]
     ZeroWorldSize,

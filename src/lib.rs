@@ -26,6 +26,7 @@
 
 pub mod atomic;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod fib;
 pub mod formats;
@@ -37,6 +38,10 @@ pub mod stats;
 
 pub use atomic::AtomicFile;
 pub use config::{AugmentationConfig, Param, ParamRange, Preset, MAX_DEPTH};
+pub use engine::{
+    generate_range, par_chunks, Chunk, ChunkPlan, Engine, EngineConfig, OrderedChunks,
+    OrderedRecords,
+};
 pub use error::{ConfigError, Error};
 pub use formats::{
     read_records, read_records_from, FileInfo, FileMetadata, Format, JsonWriter, JsonlWriter,

@@ -71,7 +71,7 @@ impl<'de> Deserialize<'de> for Hash {
 /// let back: dpa::Params = serde_json::from_str(&json).unwrap();
 /// assert_eq!(back, p);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     /// The sample id.
     pub sample_id: u64,
@@ -223,6 +223,25 @@ impl Generator {
             contrast: r[4].map(u[4]),
             hash: Hash(digest),
         }
+    }
+
+    /// Appends the records of `ids`, in order, to `out`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// let mut v = Vec::new();
+    /// g.generate_into(dpa::Seeding::Plain, 5..7, &mut v);
+    /// assert_eq!(v[1], g.params(6));
+    /// ```
+    pub fn generate_into(
+        &self,
+        seeding: Seeding,
+        ids: impl IntoIterator<Item = u64>,
+        out: &mut Vec<Params>,
+    ) {
+        out.extend(ids.into_iter().map(|id| self.generate(seeding, id)));
     }
 
     /// Generates the ids `ids` in order into a vector.
