@@ -29,6 +29,10 @@ enum Command {
     Stats(cli::stats_cmd::StatsArgs),
     /// List the presets and their values.
     Presets(cli::presets_cmd::PresetsArgs),
+    /// Convert a file between json, jsonl and bincode, losslessly.
+    Convert(cli::convert_cmd::ConvertArgs),
+    /// Recompute every record of a file and report the first mismatch.
+    Verify(cli::verify_cmd::VerifyArgs),
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -38,6 +42,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Split(a) => cli::split_cmd::run(a),
         Command::Stats(a) => cli::stats_cmd::run(a),
         Command::Presets(a) => cli::presets_cmd::run(a),
+        Command::Convert(a) => cli::convert_cmd::run(a),
+        Command::Verify(a) => cli::verify_cmd::run(a),
     }
 }
 

@@ -76,6 +76,37 @@ impl AtomicFile {
         })
     }
 
+    /// Continues writing an existing `<path>.partial` after its first `keep` bytes
+    /// (the rest is cut off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("r.txt");
+    /// std::fs::write(dpa::atomic::partial_path(&path), b"hello, torn").unwrap();
+    /// let mut f = dpa::AtomicFile::resume(&path, 7).unwrap();
+    /// f.write_all(b"world").unwrap();
+    /// f.commit().unwrap();
+    /// assert_eq!(std::fs::read(&path).unwrap(), b"hello, world");
+    /// ```
+    pub fn resume(path: &Path, keep: u64) -> Result<Self, Error> {
+        let partial = partial_path(path);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .open(&partial)
+            .map_err(|e| Error::io(&partial, e))?;
+        file.set_len(keep).map_err(|e| Error::io(&partial, e))?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(keep)).map_err(|e| Error::io(&partial, e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            partial,
+            out: Some(BufWriter::with_capacity(1 << 20, file)),
+            keep_partial: true,
+        })
+    }
+
     /// Keep `<path>.partial` when dropped without a commit (for resuming later).
     ///
     /// # Examples

@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod batch;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -37,6 +38,7 @@ pub mod split;
 pub mod stats;
 
 pub use atomic::AtomicFile;
+pub use batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher, SizeDecision};
 pub use config::{AugmentationConfig, Param, ParamRange, Preset, MAX_DEPTH};
 pub use engine::{
     generate_range, par_chunks, Chunk, ChunkPlan, Engine, EngineConfig, OrderedChunks,
@@ -44,8 +46,8 @@ pub use engine::{
 };
 pub use error::{ConfigError, Error};
 pub use formats::{
-    read_records, read_records_from, FileInfo, FileMetadata, Format, JsonWriter, JsonlWriter,
-    RecordSink, SeedingInfo,
+    read_records, read_records_from, AnySink, BincodeWriter, FileInfo, FileMetadata, Format,
+    JsonWriter, JsonlWriter, RecordHandler, RecordSink, SeedingInfo,
 };
 pub use params::{
     gen_augmentation_params, gen_distributed_augmentation_params, Generator, Hash, Params,

@@ -42,6 +42,17 @@ impl Failure {
         }
     }
 
+    /// Adds a note to the message (nothing if `note` is empty).
+    pub fn context(self, note: String) -> Self {
+        if note.is_empty() {
+            return self;
+        }
+        Failure {
+            code: self.code,
+            error: anyhow::anyhow!("{:#}{note}", self.error),
+        }
+    }
+
     /// True when the error comes from writing to a pipe whose reader has gone.
     pub fn is_broken_pipe(&self) -> bool {
         self.error.chain().any(|cause| {

@@ -1,11 +1,15 @@
 //! The `dpa` command line: flags become checked configs, then the library does the work.
 
 pub mod config_args;
+pub mod convert_cmd;
+pub mod engine_args;
 pub mod failure;
 pub mod generate;
 pub mod output;
 pub mod params_cmd;
 pub mod presets_cmd;
+pub mod progress;
 pub mod split_cmd;
 pub mod stats_cmd;
 pub mod stats_file;
+pub mod verify_cmd;

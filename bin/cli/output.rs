@@ -34,6 +34,13 @@ impl Output {
         }
     }
 
+    /// Keep the `.partial` file if the run fails, so that `--resume` can continue it.
+    pub fn keep_partial(&mut self) {
+        if let Output::File(f) = self {
+            f.keep_partial_on_drop(true);
+        }
+    }
+
     /// Flushes stdout, or commits the file.
     pub fn finish(self) -> Result<(), dpa::Error> {
         match self {
@@ -68,5 +75,31 @@ impl Write for Output {
             Output::Stdout(o) => o.flush(),
             Output::File(f) => f.flush(),
         }
+    }
+}
+
+/// A writer that counts the bytes written through it.
+pub struct Counting<W> {
+    /// The writer.
+    pub inner: W,
+    /// Bytes written so far.
+    pub bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf)?;
+        self.bytes += buf.len() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }

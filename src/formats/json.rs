@@ -71,6 +71,28 @@ impl<W: Write> JsonWriter<W> {
     }
 }
 
+impl<W: Write> JsonWriter<W> {
+    /// Continues a document whose header and first `records` records `out` already
+    /// holds (used to resume an interrupted run).
+    pub fn resume(out: W, records: u64) -> Self {
+        JsonWriter {
+            out,
+            line: String::with_capacity(256),
+            first: records == 0,
+        }
+    }
+
+    /// The underlying writer.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// The underlying writer, unfinished.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
 /// Indents every line after the first by two spaces, to nest a pretty-printed value.
 fn indent(text: &str) -> String {
     text.replace('\n', "\n  ")

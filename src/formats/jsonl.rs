@@ -42,6 +42,13 @@ impl<W: Write> JsonlWriter<W> {
     }
 }
 
+impl<W: Write> JsonlWriter<W> {
+    /// The underlying writer.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+}
+
 impl<W: Write> RecordSink for JsonlWriter<W> {
     type Inner = W;
 

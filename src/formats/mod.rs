@@ -4,21 +4,29 @@
 //! stdout) and know nothing of how records are produced. Readers stream: memory use does
 //! not grow with the file.
 
+pub mod binary;
 mod json;
 mod jsonl;
 mod metadata;
 mod reader;
 mod record;
+pub mod resume;
+mod sink;
 
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+pub use binary::BincodeWriter;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
 pub use metadata::{FileMetadata, SeedingInfo};
-pub use reader::{read_records, read_records_from, FileInfo};
+pub use reader::{
+    read_records, read_records_from, read_records_from_with, read_records_with, FileInfo,
+    RecordHandler,
+};
 pub use record::{write_record, RecordStyle};
+pub use sink::AnySink;
 
 use crate::params::Params;
 use crate::stats::Statistics;
@@ -31,6 +39,7 @@ use crate::stats::Statistics;
 /// use dpa::Format;
 /// assert_eq!("jsonl".parse::<Format>().unwrap(), Format::Jsonl);
 /// assert_eq!(Format::from_path(std::path::Path::new("x.json")), Some(Format::Json));
+/// assert_eq!(Format::from_path(std::path::Path::new("x.bin")), Some(Format::Bincode));
 /// assert_eq!(Format::from_path(std::path::Path::new("x.txt")), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,13 +48,15 @@ pub enum Format {
     Json,
     /// One JSON record per line.
     Jsonl,
+    /// The compact binary format (see [`binary`]), extension `.bin`.
+    Bincode,
 }
 
 impl Format {
     /// All formats.
-    pub const ALL: [Format; 2] = [Format::Json, Format::Jsonl];
+    pub const ALL: [Format; 3] = [Format::Json, Format::Jsonl, Format::Bincode];
 
-    /// The format's name (also its file extension).
+    /// The format's name.
     ///
     /// # Examples
     ///
@@ -56,6 +67,22 @@ impl Format {
         match self {
             Format::Json => "json",
             Format::Jsonl => "jsonl",
+            Format::Bincode => "bincode",
+        }
+    }
+
+    /// The file extension of the format (without the dot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::Format::Bincode.extension(), "bin");
+    /// ```
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Bincode => "bin",
         }
     }
 
@@ -69,7 +96,7 @@ impl Format {
     /// ```
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Format::ALL.into_iter().find(|f| f.name() == ext)
+        Format::ALL.into_iter().find(|f| f.extension() == ext)
     }
 }
 
@@ -86,7 +113,7 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format '{s}' (expected json or jsonl)"))
+            .ok_or_else(|| format!("unknown format '{s}' (expected json, jsonl or bincode)"))
     }
 }
 

@@ -82,6 +82,50 @@ impl RawRecord {
     }
 }
 
+/// Receives what a reader finds: the file's metadata (once, before the first record),
+/// then each record in file order.
+///
+/// Pass a handler to [`read_records_with`]; [`read_records`] takes a plain closure.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::{Error, FileMetadata, Params, RecordHandler};
+/// #[derive(Default)]
+/// struct Count { configs: usize, records: usize }
+/// impl RecordHandler for Count {
+///     fn header(&mut self, meta: Option<&FileMetadata>) -> Result<(), Error> {
+///         self.configs += meta.and_then(|m| m.config.as_ref()).is_some() as usize;
+///         Ok(())
+///     }
+///     fn record(&mut self, _: Params) -> Result<(), Error> { self.records += 1; Ok(()) }
+/// }
+/// let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/reference-chain-moderate-50.json");
+/// let mut c = Count::default();
+/// dpa::formats::read_records_with(&path, &mut c).unwrap();
+/// assert_eq!((c.configs, c.records), (1, 50));
+/// ```
+pub trait RecordHandler {
+    /// Called once before the first record, with the metadata if the file has some
+    /// at its start (JSON documents, binary files); JSON Lines have none.
+    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Error> {
+        let _ = metadata;
+        Ok(())
+    }
+
+    /// Called for each record.
+    fn record(&mut self, record: Params) -> Result<(), Error>;
+}
+
+/// A closure as a handler that ignores the metadata.
+struct OnRecord<F>(F);
+
+impl<F: FnMut(Params) -> Result<(), Error>> RecordHandler for OnRecord<F> {
+    fn record(&mut self, record: Params) -> Result<(), Error> {
+        (self.0)(record)
+    }
+}
+
 /// Reads every record of the file at `path`, in file order, detecting its format
 /// from its content.
 ///
@@ -103,6 +147,21 @@ pub fn read_records<F>(path: &Path, on_record: F) -> Result<FileInfo, Error>
 where
     F: FnMut(Params) -> Result<(), Error>,
 {
+    read_records_with(path, &mut OnRecord(on_record))
+}
+
+/// Reads the file at `path` into a [`RecordHandler`], which also sees the metadata.
+///
+/// # Examples
+///
+/// ```
+/// let err = dpa::formats::read_records_with("/no/such/file".as_ref(), &mut |_| Ok(())).unwrap_err();
+/// assert!(err.to_string().contains("/no/such/file"));
+/// ```
+pub fn read_records_with<H: RecordHandler + ?Sized>(
+    path: &Path,
+    handler: &mut H,
+) -> Result<FileInfo, Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(Error::io(
@@ -110,7 +169,7 @@ where
             io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
         ));
     }
-    read_records_from(BufReader::with_capacity(1 << 16, file), path, on_record)
+    read_records_from_with(BufReader::with_capacity(1 << 16, file), path, handler)
 }
 
 /// Reads every record from `input`; `path` names the source in errors.
@@ -121,21 +180,46 @@ where
 /// let err = dpa::read_records_from(&b"[1, 2]"[..], "in.json".as_ref(), |_| Ok(())).unwrap_err();
 /// assert!(err.to_string().starts_with("in.json: byte 0:"), "{err}");
 /// ```
-pub fn read_records_from<R, F>(mut input: R, path: &Path, on_record: F) -> Result<FileInfo, Error>
+pub fn read_records_from<R, F>(input: R, path: &Path, on_record: F) -> Result<FileInfo, Error>
 where
     R: BufRead,
     F: FnMut(Params) -> Result<(), Error>,
 {
+    read_records_from_with(input, path, &mut OnRecord(on_record))
+}
+
+/// Reads every record from `input` into a [`RecordHandler`]; `path` names the source.
+///
+/// # Examples
+///
+/// ```
+/// let info = dpa::formats::read_records_from_with(&b""[..], "empty".as_ref(), &mut |_| Ok(())).unwrap();
+/// assert_eq!(info.records, 0);
+/// ```
+pub fn read_records_from_with<R, H>(
+    mut input: R,
+    path: &Path,
+    handler: &mut H,
+) -> Result<FileInfo, Error>
+where
+    R: BufRead,
+    H: RecordHandler + ?Sized,
+{
     match sniff(&mut input, path)? {
-        Format::Jsonl => read_jsonl(input, path, on_record),
-        Format::Json => read_json(input, path, on_record),
+        Format::Jsonl => read_jsonl(input, path, handler),
+        Format::Json => read_json(input, path, handler),
+        Format::Bincode => super::binary::read_binary(input, path, handler),
     }
 }
 
-/// Tells a JSON document from JSON Lines by the first key of the first object:
-/// a document starts with `metadata`, `augmentations` or `statistics`.
+/// Tells the format from the first bytes: the binary magic; else a JSON document by
+/// the first key of its first object (`metadata`, `augmentations` or `statistics`);
+/// else JSON Lines.
 fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<Format, Error> {
     let buf = input.fill_buf().map_err(|e| Error::io(path, e))?;
+    if buf.first() == Some(&super::binary::MAGIC[0]) {
+        return Ok(Format::Bincode);
+    }
     let mut i = 0;
     let skip_ws = |i: &mut usize| {
         while *i < buf.len() && buf[*i].is_ascii_whitespace() {
@@ -167,11 +251,12 @@ fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<Format, Error> {
     Ok(Format::Jsonl)
 }
 
-fn read_jsonl<R, F>(mut input: R, path: &Path, mut on_record: F) -> Result<FileInfo, Error>
+fn read_jsonl<R, H>(mut input: R, path: &Path, handler: &mut H) -> Result<FileInfo, Error>
 where
     R: BufRead,
-    F: FnMut(Params) -> Result<(), Error>,
+    H: RecordHandler + ?Sized,
 {
+    handler.header(None)?;
     let mut info = FileInfo {
         format: Format::Jsonl,
         metadata: None,
@@ -201,26 +286,27 @@ where
             };
             Error::data(path, format!("line {line_no}"), what)
         })?;
-        on_record(raw.into_params(info.records, &mut info.ids_inferred))?;
+        handler.record(raw.into_params(info.records, &mut info.ids_inferred))?;
         info.records += 1;
     }
     Ok(info)
 }
 
 /// Shared state of the streaming JSON visitor.
-struct JsonState<'a, F> {
-    on_record: &'a mut F,
+struct JsonState<'a, F: ?Sized> {
+    handler: &'a mut F,
+    header_sent: bool,
     info: FileInfo,
     in_records: bool,
     callback_error: Option<Error>,
 }
 
-struct Document<'s, 'a, F>(&'s mut JsonState<'a, F>);
-struct Records<'s, 'a, F>(&'s mut JsonState<'a, F>);
+struct Document<'s, 'a, F: ?Sized>(&'s mut JsonState<'a, F>);
+struct Records<'s, 'a, F: ?Sized>(&'s mut JsonState<'a, F>);
 
 impl<'de, F> DeserializeSeed<'de> for Document<'_, '_, F>
 where
-    F: FnMut(Params) -> Result<(), Error>,
+    F: RecordHandler + ?Sized,
 {
     type Value = ();
 
@@ -231,7 +317,7 @@ where
 
 impl<'de, F> Visitor<'de> for Document<'_, '_, F>
 where
-    F: FnMut(Params) -> Result<(), Error>,
+    F: RecordHandler + ?Sized,
 {
     type Value = ();
 
@@ -243,10 +329,27 @@ where
         let mut saw_records = false;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
-                "metadata" => self.0.info.metadata = map.next_value()?,
+                "metadata" => {
+                    let meta: Option<FileMetadata> = map.next_value()?;
+                    if !self.0.header_sent {
+                        self.0.header_sent = true;
+                        if let Err(e) = self.0.handler.header(meta.as_ref()) {
+                            self.0.callback_error = Some(e);
+                            return Err(de::Error::custom("stopped by the record handler"));
+                        }
+                    }
+                    self.0.info.metadata = meta;
+                }
                 "statistics" => self.0.info.statistics = map.next_value()?,
                 "augmentations" => {
                     saw_records = true;
+                    if !self.0.header_sent {
+                        self.0.header_sent = true;
+                        if let Err(e) = self.0.handler.header(None) {
+                            self.0.callback_error = Some(e);
+                            return Err(de::Error::custom("stopped by the record handler"));
+                        }
+                    }
                     self.0.in_records = true;
                     map.next_value_seed(Records(&mut *self.0))?;
                     self.0.in_records = false;
@@ -265,7 +368,7 @@ where
 
 impl<'de, F> DeserializeSeed<'de> for Records<'_, '_, F>
 where
-    F: FnMut(Params) -> Result<(), Error>,
+    F: RecordHandler + ?Sized,
 {
     type Value = ();
 
@@ -276,7 +379,7 @@ where
 
 impl<'de, F> Visitor<'de> for Records<'_, '_, F>
 where
-    F: FnMut(Params) -> Result<(), Error>,
+    F: RecordHandler + ?Sized,
 {
     type Value = ();
 
@@ -288,7 +391,7 @@ where
         let st = self.0;
         while let Some(raw) = seq.next_element::<RawRecord>()? {
             let p = raw.into_params(st.info.records, &mut st.info.ids_inferred);
-            if let Err(e) = (st.on_record)(p) {
+            if let Err(e) = st.handler.record(p) {
                 st.callback_error = Some(e);
                 return Err(de::Error::custom("stopped by the record handler"));
             }
@@ -298,13 +401,14 @@ where
     }
 }
 
-fn read_json<R, F>(input: R, path: &Path, mut on_record: F) -> Result<FileInfo, Error>
+fn read_json<R, H>(input: R, path: &Path, handler: &mut H) -> Result<FileInfo, Error>
 where
     R: BufRead,
-    F: FnMut(Params) -> Result<(), Error>,
+    H: RecordHandler + ?Sized,
 {
     let mut state = JsonState {
-        on_record: &mut on_record,
+        handler,
+        header_sent: false,
         info: FileInfo {
             format: Format::Json,
             metadata: None,

@@ -1,0 +1,124 @@
+//! `dpa convert`: between json, jsonl and bincode, losslessly and streaming.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use dpa::formats::{read_records_from_with, read_records_with};
+use dpa::{AnySink, Error, FileMetadata, Format, Params, RecordHandler, RecordSink};
+
+use super::config_args::ConfigArgs;
+use super::failure::{CmdResult, Failure};
+use super::generate::output_format;
+use super::output::{is_stdout, Output};
+
+/// Arguments of `dpa convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The input file (json, jsonl or bincode; detected from its content), or - for stdin.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// The output file, or - for stdout.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Output format (default: from the output's extension).
+    #[arg(long, value_name = "FORMAT", value_parser = ["json", "jsonl", "bincode"])]
+    pub format: Option<String>,
+    /// The config to record in the output's header when the input has none (JSON Lines).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Opens the output when the input's metadata is known, then copies records.
+struct Converter<'a> {
+    format: Format,
+    output: &'a Path,
+    flags: &'a ConfigArgs,
+    sink: Option<AnySink<Output>>,
+    /// A usage error found while reading the header (reported with exit code 2).
+    usage: Option<Failure>,
+}
+
+impl RecordHandler for Converter<'_> {
+    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Error> {
+        let meta = match metadata {
+            Some(m) if m.config.is_some() => {
+                if self.flags.any() {
+                    self.usage = Some(Failure::usage_msg(
+                        "the input carries its own config; config flags only fill in the header of JSON Lines input",
+                    ));
+                    return Err(Error::data(self.output, "header", "stopped"));
+                }
+                m.clone()
+            }
+            other => {
+                let config = match self.flags.resolve() {
+                    Ok(c) => c,
+                    Err(f) => {
+                        self.usage = Some(f);
+                        return Err(Error::data(self.output, "header", "stopped"));
+                    }
+                };
+                let mut m = other
+                    .cloned()
+                    .unwrap_or_else(|| FileMetadata::for_config(config.clone(), None));
+                m.config = Some(config);
+                m
+            }
+        };
+        let mut out = Output::open(self.output)?;
+        out.keep_partial();
+        let name = out.name();
+        self.sink = Some(AnySink::new(self.format, out, &meta).map_err(|e| Error::io(name, e))?);
+        Ok(())
+    }
+
+    fn record(&mut self, record: Params) -> Result<(), Error> {
+        let sink = self
+            .sink
+            .as_mut()
+            .ok_or_else(|| Error::data(self.output, "header", "no header"))?;
+        sink.write_record(&record)
+            .map_err(|e| Error::io(self.output, e))
+    }
+}
+
+pub fn run(args: ConvertArgs) -> CmdResult {
+    let format = output_format(args.format.as_deref(), &args.output)?;
+    if !is_stdout(&args.input) && !is_stdout(&args.output) && same_file(&args.input, &args.output) {
+        return Err(Failure::usage_msg("IN and OUT are the same file"));
+    }
+    let mut conv = Converter {
+        format,
+        output: &args.output,
+        flags: &args.config,
+        sink: None,
+        usage: None,
+    };
+    let result = if is_stdout(&args.input) {
+        let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        read_records_from_with(stdin, Path::new("<stdin>"), &mut conv)
+    } else {
+        read_records_with(&args.input, &mut conv)
+    };
+    if let Some(usage) = conv.usage.take() {
+        return Err(usage);
+    }
+    let info = result?;
+    let sink = conv
+        .sink
+        .ok_or_else(|| Failure::data(anyhow::anyhow!("{}: no records", args.input.display())))?;
+    // Lossless: the input's own statistics travel with it (none if it had none).
+    let out = sink
+        .finish(info.statistics.as_ref())
+        .map_err(|e| Failure::from(Error::io(&args.output, e)))?;
+    out.finish()?;
+    Ok(())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}

@@ -1,0 +1,228 @@
+//! `dpa verify`: recompute every record of a file and report the first mismatch.
+
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use dpa::formats::{read_records_from_with, read_records_with};
+use dpa::{
+    Error, FileMetadata, Generator, Param, Params, RecordHandler, Seeding, StatsAccumulator,
+};
+use rayon::prelude::*;
+
+use super::config_args::ConfigArgs;
+use super::engine_args::EngineArgs;
+use super::failure::{CmdResult, Failure};
+use super::output::{is_stdout, Output};
+
+/// Arguments of `dpa verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The file to check (json, jsonl or bincode), or - for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The config to check against (default: the file's own; required for JSON Lines).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Base seed of rank-aware records (default: the file's, else 0).
+    #[arg(long, value_name = "B")]
+    pub base_seed: Option<u64>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+const BLOCK: usize = 1 << 16;
+
+struct Verifier<'a> {
+    path: &'a Path,
+    flags: &'a ConfigArgs,
+    base_seed_flag: Option<u64>,
+    generator: Option<Arc<Generator>>,
+    base_seed: u64,
+    pool: &'a dpa::Engine,
+    block: Vec<Params>,
+    checked: u64,
+    stats: StatsAccumulator,
+    usage: Option<Failure>,
+}
+
+impl Verifier<'_> {
+    fn check_block(&mut self) -> Result<(), Error> {
+        let Some(g) = self.generator.clone() else {
+            return Ok(());
+        };
+        let base_seed = self.base_seed;
+        let block = std::mem::take(&mut self.block);
+        let first_bad = self.pool.install(|| {
+            block.par_iter().position_first(|p| {
+                let seeding = match p.rank {
+                    Some(rank) => Seeding::RankAware { base_seed, rank },
+                    None => Seeding::Plain,
+                };
+                !p.bit_eq(&g.generate(seeding, p.sample_id))
+            })
+        });
+        if let Some(i) = first_bad {
+            let p = &block[i];
+            let seeding = match p.rank {
+                Some(rank) => Seeding::RankAware { base_seed, rank },
+                None => Seeding::Plain,
+            };
+            let want = g.generate(seeding, p.sample_id);
+            return Err(Error::data(
+                self.path,
+                format!(
+                    "record {} (sample_id {})",
+                    self.checked + i as u64,
+                    p.sample_id
+                ),
+                describe(p, &want),
+            ));
+        }
+        self.checked += block.len() as u64;
+        for p in &block {
+            self.stats.push(p);
+        }
+        self.block = block;
+        self.block.clear();
+        Ok(())
+    }
+}
+
+fn describe(got: &Params, want: &Params) -> String {
+    for (i, (a, b)) in got.values().iter().zip(want.values()).enumerate() {
+        if a.to_bits() != b.to_bits() {
+            return format!(
+                "{} is {a:?} (bits {:016x}), expected {b:?} (bits {:016x})",
+                Param::ALL[i].name(),
+                a.to_bits(),
+                b.to_bits()
+            );
+        }
+    }
+    format!("hash is {}, expected {}", got.hash, want.hash)
+}
+
+impl RecordHandler for Verifier<'_> {
+    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Error> {
+        let own = metadata.and_then(|m| m.config.as_ref());
+        if own.is_none() && !self.flags.any() {
+            self.usage = Some(Failure::usage_msg(format!(
+                "{} has no config of its own (JSON Lines): pass --preset, --config or the range flags",
+                self.path.display()
+            )));
+            return Err(Error::data(self.path, "header", "stopped"));
+        }
+        let config = match self.flags.resolve_over(own) {
+            Ok(c) => c,
+            Err(f) => {
+                self.usage = Some(f);
+                return Err(Error::data(self.path, "header", "stopped"));
+            }
+        };
+        self.generator = Some(Arc::new(Generator::new(config).map_err(|source| {
+            Error::Config {
+                path: self.path.to_path_buf(),
+                source,
+            }
+        })?));
+        self.base_seed = self
+            .base_seed_flag
+            .or_else(|| {
+                metadata
+                    .and_then(|m| m.seeding.as_ref())
+                    .and_then(|s| s.base_seed)
+            })
+            .unwrap_or(0);
+        Ok(())
+    }
+
+    fn record(&mut self, record: Params) -> Result<(), Error> {
+        self.block.push(record);
+        if self.block.len() >= BLOCK {
+            self.check_block()?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: VerifyArgs) -> CmdResult {
+    let engine = args.engine.build()?;
+    let mut v = Verifier {
+        path: &args.file,
+        flags: &args.config,
+        base_seed_flag: args.base_seed,
+        generator: None,
+        base_seed: 0,
+        pool: &engine,
+        block: Vec::with_capacity(BLOCK),
+        checked: 0,
+        stats: StatsAccumulator::new(),
+        usage: None,
+    };
+    let result = if is_stdout(&args.file) {
+        let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
+        read_records_from_with(stdin, Path::new("<stdin>"), &mut v)
+    } else {
+        read_records_with(&args.file, &mut v)
+    };
+    if let Some(usage) = v.usage.take() {
+        return Err(usage);
+    }
+    let info = result?;
+    v.check_block()?;
+    let path = &args.file;
+    if let Some(n) = info.metadata.as_ref().and_then(|m| m.num_samples) {
+        if n != info.records {
+            return Err(Error::data(
+                path,
+                "metadata",
+                format!(
+                    "num_samples is {n}, the file holds {} records",
+                    info.records
+                ),
+            )
+            .into());
+        }
+    }
+    if let Some(theirs) = &info.statistics {
+        let ours = v.stats.finish();
+        for p in Param::ALL {
+            let (a, b) = (ours.get(p), theirs.get(p));
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * y.abs().max(1e-300);
+            if a.count != b.count
+                || a.min != b.min
+                || a.max != b.max
+                || !close(a.mean, b.mean)
+                || !close(a.stdev, b.stdev)
+            {
+                return Err(Error::data(
+                    path,
+                    "statistics",
+                    format!(
+                        "{} statistics do not match the records: file {b:?}, records {a:?}",
+                        p.name()
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    let mut out = Output::open(Path::new("-"))?;
+    writeln!(
+        out,
+        "{}: {} records verified ({}{})",
+        path.display(),
+        info.records,
+        info.format,
+        if info.statistics.is_some() {
+            ", statistics match"
+        } else {
+            ""
+        }
+    )
+    .map_err(|e| Error::io("<stdout>", e))?;
+    out.finish()?;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! Batching: grouping a stream of records into batches by one of four strategies (the
+//! reference's `BatchProcessor`, made real).
+//!
+//! Batching changes only how records are grouped, never which records there are or
+//! their values.
+
+mod batcher;
+mod config;
+mod metrics;
+
+pub use batcher::{Batch, Batcher};
+pub use config::{BatchConfig, BatchStrategy};
+pub use metrics::{BatchMetrics, SizeDecision};

@@ -1,0 +1,105 @@
+//! A record sink for a format chosen at run time.
+
+use std::io::{self, Write};
+
+use super::binary::BincodeWriter;
+use super::json::JsonWriter;
+use super::jsonl::JsonlWriter;
+use super::metadata::FileMetadata;
+use super::{Format, RecordSink};
+use crate::params::Params;
+use crate::stats::Statistics;
+
+/// Any of dpa's writers, picked by [`Format`].
+///
+/// # Examples
+///
+/// ```
+/// use dpa::{AnySink, FileMetadata, Format, Generator, Preset, RecordSink};
+/// let g = Generator::new(Preset::Mild.config()).unwrap();
+/// let meta = FileMetadata::for_config(g.config().clone(), Some(1));
+/// for format in Format::ALL {
+///     let mut sink = AnySink::new(format, Vec::new(), &meta).unwrap();
+///     sink.write_record(&g.params(0)).unwrap();
+///     let bytes = sink.finish(None).unwrap();
+///     let mut n = 0;
+///     dpa::read_records_from(&bytes[..], "mem".as_ref(), |_| { n += 1; Ok(()) }).unwrap();
+///     assert_eq!(n, 1, "{format}");
+/// }
+/// ```
+#[derive(Debug)]
+pub enum AnySink<W: Write> {
+    /// The reference's JSON document.
+    Json(JsonWriter<W>),
+    /// JSON Lines.
+    Jsonl(JsonlWriter<W>),
+    /// The binary format.
+    Bincode(BincodeWriter<W>),
+}
+
+impl<W: Write> AnySink<W> {
+    /// Starts a file of `format` (writing the header where the format has one).
+    pub fn new(format: Format, out: W, metadata: &FileMetadata) -> io::Result<Self> {
+        Ok(match format {
+            Format::Json => AnySink::Json(JsonWriter::new(out, metadata)?),
+            Format::Jsonl => AnySink::Jsonl(JsonlWriter::new(out)),
+            Format::Bincode => AnySink::Bincode(BincodeWriter::new(out, metadata)?),
+        })
+    }
+
+    /// Continues a file whose header and first `records` records `out` already holds.
+    pub fn resume(format: Format, out: W, records: u64) -> Self {
+        match format {
+            Format::Json => AnySink::Json(JsonWriter::resume(out, records)),
+            Format::Jsonl => AnySink::Jsonl(JsonlWriter::new(out)),
+            Format::Bincode => AnySink::Bincode(BincodeWriter::resume(out, records)),
+        }
+    }
+
+    /// The bytes a file of `format` starts with for `metadata` (empty for JSON Lines).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let meta = dpa::FileMetadata::for_config(Default::default(), None);
+    /// assert!(dpa::AnySink::<Vec<u8>>::header(dpa::Format::Jsonl, &meta).unwrap().is_empty());
+    /// ```
+    pub fn header(format: Format, metadata: &FileMetadata) -> io::Result<Vec<u8>> {
+        let sink = AnySink::new(format, Vec::new(), metadata)?;
+        Ok(match sink {
+            AnySink::Json(w) => w.into_inner(),
+            AnySink::Jsonl(_) => Vec::new(),
+            AnySink::Bincode(w) => w.into_inner(),
+        })
+    }
+
+    /// The underlying writer, as it is (header written, nothing finished).
+    pub fn get_mut(&mut self) -> &mut W {
+        match self {
+            AnySink::Json(w) => w.get_mut(),
+            AnySink::Jsonl(w) => w.get_mut(),
+            AnySink::Bincode(w) => w.get_mut(),
+        }
+    }
+}
+
+impl<W: Write> RecordSink for AnySink<W> {
+    type Inner = W;
+
+    #[inline]
+    fn write_record(&mut self, record: &Params) -> io::Result<()> {
+        match self {
+            AnySink::Json(w) => w.write_record(record),
+            AnySink::Jsonl(w) => w.write_record(record),
+            AnySink::Bincode(w) => w.write_record(record),
+        }
+    }
+
+    fn finish(self, statistics: Option<&Statistics>) -> io::Result<W> {
+        match self {
+            AnySink::Json(w) => w.finish(statistics),
+            AnySink::Jsonl(w) => w.finish(statistics),
+            AnySink::Bincode(w) => w.finish(statistics),
+        }
+    }
+}
