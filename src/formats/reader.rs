@@ -155,7 +155,11 @@ where
 /// # Examples
 ///
 /// ```
-/// let err = dpa::formats::read_records_with("/no/such/file".as_ref(), &mut |_| Ok(())).unwrap_err();
+/// struct Ignore;
+/// impl dpa::RecordHandler for Ignore {
+///     fn record(&mut self, _: dpa::Params) -> Result<(), dpa::Error> { Ok(()) }
+/// }
+/// let err = dpa::formats::read_records_with("/no/such/file".as_ref(), &mut Ignore).unwrap_err();
 /// assert!(err.to_string().contains("/no/such/file"));
 /// ```
 pub fn read_records_with<H: RecordHandler + ?Sized>(
@@ -193,7 +197,11 @@ where
 /// # Examples
 ///
 /// ```
-/// let info = dpa::formats::read_records_from_with(&b""[..], "empty".as_ref(), &mut |_| Ok(())).unwrap();
+/// struct Ignore;
+/// impl dpa::RecordHandler for Ignore {
+///     fn record(&mut self, _: dpa::Params) -> Result<(), dpa::Error> { Ok(()) }
+/// }
+/// let info = dpa::formats::read_records_from_with(&b""[..], "empty".as_ref(), &mut Ignore).unwrap();
 /// assert_eq!(info.records, 0);
 /// ```
 pub fn read_records_from_with<R, H>(
