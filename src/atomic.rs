@@ -14,6 +14,10 @@ use crate::error::Error;
 /// Dropped without a commit (an error, a panic), it removes its `.partial` file unless
 /// [`AtomicFile::keep_partial_on_drop`] was set.
 ///
+/// A path that exists and is not a regular file — a device such as `/dev/null`, a named
+/// pipe — is written directly: there is nothing to rename over it, and replacing it
+/// would destroy it.
+///
 /// # Examples
 ///
 /// ```
@@ -29,7 +33,8 @@ use crate::error::Error;
 #[derive(Debug)]
 pub struct AtomicFile {
     path: PathBuf,
-    partial: PathBuf,
+    /// `<path>.partial`, or `None` when writing a device or pipe directly.
+    partial: Option<PathBuf>,
     out: Option<BufWriter<File>>,
     keep_partial: bool,
 }
@@ -66,11 +71,25 @@ impl AtomicFile {
                 io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
             ));
         }
+        if let Ok(meta) = fs::metadata(path) {
+            if !meta.is_file() {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io(path, e))?;
+                return Ok(AtomicFile {
+                    path: path.to_path_buf(),
+                    partial: None,
+                    out: Some(BufWriter::with_capacity(1 << 20, file)),
+                    keep_partial: false,
+                });
+            }
+        }
         let partial = partial_path(path);
         let file = File::create(&partial).map_err(|e| Error::io(&partial, e))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
-            partial,
+            partial: Some(partial),
             out: Some(BufWriter::with_capacity(1 << 20, file)),
             keep_partial: false,
         })
@@ -101,7 +120,7 @@ impl AtomicFile {
         io::Seek::seek(&mut file, io::SeekFrom::Start(keep)).map_err(|e| Error::io(&partial, e))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
-            partial,
+            partial: Some(partial),
             out: Some(BufWriter::with_capacity(1 << 20, file)),
             keep_partial: true,
         })
@@ -147,13 +166,21 @@ impl AtomicFile {
     /// assert!(path.exists());
     /// ```
     pub fn commit(mut self) -> Result<(), Error> {
-        let out = self.out.take().expect("AtomicFile written after commit");
+        let Some(out) = self.out.take() else {
+            return Ok(());
+        };
+        let Some(partial) = self.partial.clone() else {
+            // A device or pipe: flushing is all there is to do.
+            out.into_inner()
+                .map_err(|e| Error::io(&self.path, e.into_error()))?;
+            return Ok(());
+        };
         let file = out
             .into_inner()
-            .map_err(|e| Error::io(&self.partial, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&self.partial, e))?;
+            .map_err(|e| Error::io(&partial, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&partial, e))?;
         drop(file);
-        fs::rename(&self.partial, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        fs::rename(&partial, &self.path).map_err(|e| Error::io(&self.path, e))?;
         let parent = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -192,12 +219,12 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if let Some(out) = self.out.take() {
+        if let (Some(out), Some(partial)) = (self.out.take(), &self.partial) {
             if self.keep_partial {
                 let _ = out.into_inner().map(|f| f.sync_all());
             } else {
                 drop(out);
-                let _ = fs::remove_file(&self.partial);
+                let _ = fs::remove_file(partial);
             }
         }
     }
@@ -218,6 +245,20 @@ mod tests {
         }
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert!(!partial_path(&path).exists());
+    }
+
+    #[test]
+    fn devices_are_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        if !null.exists() {
+            return;
+        }
+        let mut f = AtomicFile::create(null).unwrap();
+        f.write_all(b"discarded").unwrap();
+        f.commit().unwrap();
+        assert!(fs::metadata(null).unwrap().file_type().is_char_device());
+        assert!(!Path::new("/dev/null.partial").exists());
     }
 
     #[test]

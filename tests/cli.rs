@@ -617,3 +617,26 @@ fn help_and_version_succeed_unknown_commands_fail_with_2() {
     dpa().arg("frobnicate").assert().code(2);
     dpa().assert().code(2);
 }
+
+#[test]
+fn writing_to_dev_null_keeps_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    if !Path::new("/dev/null").exists() {
+        return;
+    }
+    dpa()
+        .args([
+            "generate",
+            "-n",
+            "1000",
+            "-q",
+            "--format",
+            "jsonl",
+            "-o",
+            "/dev/null",
+        ])
+        .assert()
+        .success();
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+}
