@@ -8,7 +8,11 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use dpa::formats::{write_record, RecordStyle};
 use dpa::seeding::HashChain;
-use dpa::{Generator, Preset, Seeding};
+use std::sync::Arc;
+
+use dpa::{
+    AnySink, Engine, EngineConfig, FileMetadata, Format, Generator, Preset, RecordSink, Seeding,
+};
 
 fn stages(c: &mut Criterion) {
     let chain = HashChain::new(10);
@@ -61,7 +65,7 @@ fn writers(c: &mut Criterion) {
     let records = g.generate_ids(Seeding::Plain, 0..10_000);
     let mut group = c.benchmark_group("format");
     group.throughput(Throughput::Elements(records.len() as u64));
-    group.bench_function("jsonl_10k_records", |b| {
+    group.bench_function("jsonl_line_10k_records", |b| {
         b.iter_batched_ref(
             || String::with_capacity(4 << 20),
             |out| {
@@ -73,8 +77,49 @@ fn writers(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    let meta = FileMetadata::for_config(g.config().clone(), Some(records.len() as u64));
+    for format in Format::ALL {
+        group.bench_function(format!("{format}_writer_10k_records"), |b| {
+            b.iter_batched(
+                || Vec::with_capacity(4 << 20),
+                |buf| {
+                    let mut sink = AnySink::new(format, buf, &meta).unwrap();
+                    for p in &records {
+                        sink.write_record(p).unwrap();
+                    }
+                    sink.finish(None).unwrap()
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, stages, samples, writers);
+fn engine(c: &mut Criterion) {
+    let g = Arc::new(Generator::new(Preset::Moderate.config()).unwrap());
+    let mut group = c.benchmark_group("engine");
+    group.throughput(Throughput::Elements(100_000));
+    group.sample_size(10);
+    for threads in [1, 2] {
+        let e = Engine::new(EngineConfig {
+            threads: Some(threads),
+            ..Default::default()
+        })
+        .unwrap();
+        group.bench_function(format!("stream_100k_{threads}_threads"), |b| {
+            b.iter(|| {
+                e.records(
+                    g.clone(),
+                    Seeding::Plain,
+                    dpa::id_range(0, 100_000).unwrap(),
+                )
+                .count()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, samples, writers, engine);
 criterion_main!(benches);

@@ -52,6 +52,11 @@ impl MemoryProbe for SystemMemory {
     }
 }
 
+/// Bytes per record assumed for the consumer's encoding until it reports one with
+/// [`Batcher::observe_encoded_bytes`]: a little above a JSON record (about 240 bytes), so
+/// that the first batches stay within the budget too.
+pub const ENCODED_BYTES_PRIOR: usize = 256;
+
 /// Memory is tight when less than this many budgets are available.
 const TIGHT_BUDGETS: u64 = 4;
 
@@ -168,9 +173,14 @@ impl<I: Iterator<Item = Params>> Batcher<I> {
         }
     }
 
-    /// Estimated memory per record in a batch: the record itself plus its encoding.
+    /// Estimated memory per record in a batch: the record itself plus its encoding
+    /// (as observed, or [`ENCODED_BYTES_PRIOR`] before any observation).
     pub fn bytes_per_record(&self) -> usize {
-        std::mem::size_of::<Params>() + self.encoded_per_record.unwrap_or(0.0).ceil() as usize
+        let encoded = match self.encoded_per_record {
+            Some(e) => e.ceil() as usize,
+            None => ENCODED_BYTES_PRIOR,
+        };
+        std::mem::size_of::<Params>() + encoded
     }
 
     fn budget_records(&self) -> usize {
@@ -402,7 +412,7 @@ mod tests {
             ..Default::default()
         };
         let (out, m) = batches(cfg, &input, u64::MAX);
-        let per = std::mem::size_of::<Params>();
+        let per = std::mem::size_of::<Params>() + ENCODED_BYTES_PRIOR;
         assert_eq!(out[0].records.len(), (1 << 20) / per);
         assert!(m.peak_batch_bytes <= 1 << 20);
         // 2 MiB available, less than four budgets: the batcher halves the size each batch.
@@ -425,7 +435,7 @@ mod tests {
             ..Default::default()
         };
         let (out, m) = batches(cfg, &input, u64::MAX);
-        let cap = 64 * 64;
+        let cap = (64 * 64).min((1 << 20) / (std::mem::size_of::<Params>() + ENCODED_BYTES_PRIOR));
         assert!(out.iter().all(|b| b.records.len() <= cap));
         assert!(out[..out.len() - 1].iter().all(|b| b.records.len() >= 16));
         assert_eq!(m.decisions.len() as u64, (m.grows + m.shrinks).min(64));

@@ -8,6 +8,6 @@ mod batcher;
 mod config;
 mod metrics;
 
-pub use batcher::{Batch, Batcher, MemoryProbe};
+pub use batcher::{Batch, Batcher, MemoryProbe, ENCODED_BYTES_PRIOR};
 pub use config::{BatchConfig, BatchStrategy};
 pub use metrics::{BatchMetrics, SizeDecision};
