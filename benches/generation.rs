@@ -22,6 +22,16 @@ fn stages(c: &mut Criterion) {
     c.bench_function("mt_seed_and_5_draws", |b| {
         b.iter(|| dpa::mt::draw_uniform5(black_box(0xdead_beef)))
     });
+    let mut group = c.benchmark_group("mt_block");
+    group.throughput(Throughput::Elements(dpa::kernel::LANES as u64));
+    for backend in dpa::kernel::Backend::available() {
+        let mut block = dpa::kernel::MtBlock::new(backend);
+        let seeds: [u32; dpa::kernel::LANES] = std::array::from_fn(|i| i as u32 * 7919);
+        group.bench_function(backend.name(), |b| {
+            b.iter(|| block.draw5(black_box(&seeds)))
+        });
+    }
+    group.finish();
 }
 
 fn samples(c: &mut Criterion) {

@@ -5,14 +5,14 @@
 //! `random.random()` calls, which read only `mt[0..11]` and `mt[397..407]` after
 //! seeding, so the full 624-word twist is skipped.
 
-const N: usize = 624;
-const M: usize = 397;
+pub(crate) const N: usize = 624;
+pub(crate) const M: usize = 397;
 const MATRIX_A: u32 = 0x9908_b0df;
 const UPPER_MASK: u32 = 0x8000_0000;
 const LOWER_MASK: u32 = 0x7fff_ffff;
 
 /// The state after `init_genrand(19650218)`, the first step of every `init_by_array`.
-static INIT_19650218: [u32; N] = init_genrand(19_650_218);
+pub(crate) static INIT_19650218: [u32; N] = init_genrand(19_650_218);
 
 const fn init_genrand(s: u32) -> [u32; N] {
     let mut mt = [0u32; N];
@@ -57,13 +57,13 @@ fn init_by_array_1(mt: &mut [u32; N], key: u32) {
 }
 
 #[inline(always)]
-fn twist_word(cur: u32, next: u32, far: u32) -> u32 {
+pub(crate) fn twist_word(cur: u32, next: u32, far: u32) -> u32 {
     let y = (cur & UPPER_MASK) | (next & LOWER_MASK);
     far ^ (y >> 1) ^ (if y & 1 == 1 { MATRIX_A } else { 0 })
 }
 
 #[inline(always)]
-fn temper(mut y: u32) -> u32 {
+pub(crate) fn temper(mut y: u32) -> u32 {
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c_5680;
     y ^= (y << 15) & 0xefc6_0000;
@@ -71,7 +71,7 @@ fn temper(mut y: u32) -> u32 {
 }
 
 #[inline(always)]
-fn res53(a: u32, b: u32) -> f64 {
+pub(crate) fn res53(a: u32, b: u32) -> f64 {
     let a = (a >> 5) as f64;
     let b = (b >> 6) as f64;
     (a * 67_108_864.0 + b) * (1.0 / 9_007_199_254_740_992.0)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::{AugmentationConfig, ParamRange};
 use crate::error::ConfigError;
+use crate::kernel::{Backend, MtBlock, LANES, MIN_BLOCK};
 use crate::mt::draw_uniform5;
 use crate::seeding::{parse_hex, to_hex, Digest, HashChain, Seeding, SEED_STRING_MAX};
 
@@ -150,6 +151,7 @@ pub struct Generator {
     config: AugmentationConfig,
     ranges: [ParamRange; 5],
     chain: HashChain,
+    backend: Backend,
 }
 
 impl Generator {
@@ -168,7 +170,40 @@ impl Generator {
             ranges: config.ranges(),
             chain: HashChain::new(config.augmentation_depth),
             config,
+            backend: Backend::detect(),
         })
+    }
+
+    /// The same generator running the kernel on `backend` (every backend gives the same
+    /// bits; an unsupported one falls back to the portable code).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::kernel::Backend;
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// let p = g.clone().with_backend(Backend::Portable);
+    /// let mut a = Vec::new();
+    /// let mut b = Vec::new();
+    /// g.generate_into(dpa::Seeding::Plain, 0..100, &mut a);
+    /// p.generate_into(dpa::Seeding::Plain, 0..100, &mut b);
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// The kernel backend in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// assert!(g.backend().is_supported());
+    /// ```
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The config this generator was built from.
@@ -209,9 +244,23 @@ impl Generator {
     /// assert_ne!(a.hash, b.hash);
     /// ```
     pub fn generate(&self, seeding: Seeding, sample_id: u64) -> Params {
+        let digest = self.digest(seeding, sample_id);
+        self.record(
+            seeding,
+            sample_id,
+            digest,
+            draw_uniform5(HashChain::seed_of(&digest)),
+        )
+    }
+
+    #[inline]
+    fn digest(&self, seeding: Seeding, sample_id: u64) -> Digest {
         let mut buf = [0u8; SEED_STRING_MAX];
-        let digest = self.chain.digest(seeding.seed_string(sample_id, &mut buf));
-        let u = draw_uniform5(HashChain::seed_of(&digest));
+        self.chain.digest(seeding.seed_string(sample_id, &mut buf))
+    }
+
+    #[inline]
+    fn record(&self, seeding: Seeding, sample_id: u64, digest: Digest, u: [f64; 5]) -> Params {
         let r = &self.ranges;
         Params {
             sample_id,
@@ -222,6 +271,34 @@ impl Generator {
             scale: r[3].map(u[3]),
             contrast: r[4].map(u[4]),
             hash: Hash(digest),
+        }
+    }
+
+    /// Generates up to [`LANES`] ids through the block kernel.
+    fn generate_block(
+        &self,
+        seeding: Seeding,
+        ids: &[u64],
+        mt: &mut Option<MtBlock>,
+        out: &mut Vec<Params>,
+    ) {
+        let mut digests = [[0u8; 32]; LANES];
+        let mut seeds = [0u32; LANES];
+        for (i, id) in ids.iter().enumerate() {
+            digests[i] = self.digest(seeding, *id);
+            seeds[i] = HashChain::seed_of(&digests[i]);
+        }
+        if ids.len() < MIN_BLOCK {
+            for (i, id) in ids.iter().enumerate() {
+                out.push(self.record(seeding, *id, digests[i], draw_uniform5(seeds[i])));
+            }
+            return;
+        }
+        let draws = mt
+            .get_or_insert_with(|| MtBlock::new(self.backend))
+            .draw5(&seeds);
+        for (i, id) in ids.iter().enumerate() {
+            out.push(self.record(seeding, *id, digests[i], draws[i]));
         }
     }
 
@@ -241,7 +318,20 @@ impl Generator {
         ids: impl IntoIterator<Item = u64>,
         out: &mut Vec<Params>,
     ) {
-        out.extend(ids.into_iter().map(|id| self.generate(seeding, id)));
+        let mut mt = None;
+        let mut block = [0u64; LANES];
+        let mut n = 0;
+        for id in ids {
+            block[n] = id;
+            n += 1;
+            if n == LANES {
+                self.generate_block(seeding, &block, &mut mt, out);
+                n = 0;
+            }
+        }
+        if n > 0 {
+            self.generate_block(seeding, &block[..n], &mut mt, out);
+        }
     }
 
     /// Generates the ids `ids` in order into a vector.

@@ -56,14 +56,14 @@ pub fn generate_range(
     let mut out: Vec<Params> = Vec::with_capacity(len);
     let plan = ChunkPlan::new(ids, chunk_size);
     let chunk = chunk_size.max(1);
-    // Each chunk fills its own slice of the output: no copying, no reordering.
+    // Each chunk fills its own slice of the output, in place.
     out.resize(len, Params::default());
     out.par_chunks_mut(chunk)
         .enumerate()
         .for_each(|(i, slice)| {
-            for (slot, id) in slice.iter_mut().zip(plan.chunk(i as u64)) {
-                *slot = generator.generate(seeding, id);
-            }
+            let mut records = Vec::with_capacity(slice.len());
+            generator.generate_into(seeding, plan.chunk(i as u64), &mut records);
+            slice.copy_from_slice(&records);
         });
     out
 }

@@ -1,0 +1,228 @@
+//! The generation kernel: many samples at once, with the instruction set the CPU has.
+//!
+//! Per sample the work is 21 SHA-256 blocks (depth 10) and 1,247 serial Mersenne
+//! Twister seeding steps. Samples are independent, so the kernel runs the seeding of
+//! [`LANES`] samples side by side in SIMD vectors (AVX-512 or AVX2, chosen at run time),
+//! with a portable fallback that gives the same bits.
+
+#![allow(unsafe_code)]
+
+mod mt_lanes;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+pub(crate) use mt_lanes::draw5_lanes;
+
+use crate::mt::N;
+
+/// Samples processed together by the kernel: four AVX-512 vectors (eight AVX2 ones)
+/// in flight, so the seeding steps are bound by throughput, not latency (16 lanes ran
+/// at 213 ns a sample, 64 lanes at 66 ns, on AVX-512).
+pub const LANES: usize = 64;
+
+/// Below this many samples, a partial block is seeded one sample at a time instead.
+pub const MIN_BLOCK: usize = 8;
+
+/// An instruction-set path of the kernel. Every backend gives the same bits.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::kernel::Backend;
+/// assert!(Backend::available().contains(&Backend::Portable));
+/// assert!(Backend::available().contains(&Backend::detect()));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// Plain Rust for the baseline target (SSE2 on x86-64).
+    Portable,
+    /// AVX2: 8 lanes per vector, two vectors in flight.
+    Avx2,
+    /// AVX-512: 16 lanes per vector.
+    Avx512,
+}
+
+impl Backend {
+    /// The fastest backend this CPU supports (`DPA_KERNEL=portable|avx2|avx512` overrides
+    /// it, if the CPU supports the one named).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = dpa::kernel::Backend::detect();
+    /// assert!(b.is_supported());
+    /// ```
+    pub fn detect() -> Backend {
+        static DETECTED: OnceLock<Backend> = OnceLock::new();
+        *DETECTED.get_or_init(|| {
+            let forced = std::env::var("DPA_KERNEL")
+                .ok()
+                .and_then(|v| match v.as_str() {
+                    "portable" | "scalar" => Some(Backend::Portable),
+                    "avx2" => Some(Backend::Avx2),
+                    "avx512" => Some(Backend::Avx512),
+                    _ => None,
+                });
+            match forced {
+                Some(b) if b.is_supported() => b,
+                _ => Backend::available()
+                    .into_iter()
+                    .last()
+                    .unwrap_or(Backend::Portable),
+            }
+        })
+    }
+
+    /// The backends this CPU supports, slowest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::kernel::Backend::available()[0], dpa::kernel::Backend::Portable);
+    /// ```
+    pub fn available() -> Vec<Backend> {
+        [Backend::Portable, Backend::Avx2, Backend::Avx512]
+            .into_iter()
+            .filter(|b| b.is_supported())
+            .collect()
+    }
+
+    /// True when this CPU can run the backend.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(dpa::kernel::Backend::Portable.is_supported());
+    /// ```
+    pub fn is_supported(self) -> bool {
+        match self {
+            Backend::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The backend's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::kernel::Backend::Avx2.name(), "avx2");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Portable => "portable",
+            Backend::Avx2 => "avx2",
+            Backend::Avx512 => "avx512",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Scratch space of the Mersenne Twister stage (624 vectors of [`LANES`] words).
+pub(crate) type Scratch = [[u32; LANES]; N];
+
+/// A fresh scratch buffer.
+pub(crate) fn scratch() -> Box<Scratch> {
+    Box::new([[0u32; LANES]; N])
+}
+
+/// Seeds [`LANES`] generators and draws five uniforms from each, on `backend`.
+/// An unsupported backend falls back to the portable one.
+#[inline]
+pub(crate) fn draw5_block(
+    backend: Backend,
+    seeds: &[u32; LANES],
+    scratch: &mut Scratch,
+) -> [[f64; 5]; LANES] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if backend == Backend::Avx512 && Backend::Avx512.is_supported() {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { draw5_avx512(seeds, scratch) };
+        }
+        if backend == Backend::Avx2 && Backend::Avx2.is_supported() {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { draw5_avx2(seeds, scratch) };
+        }
+    }
+    let _ = backend;
+    draw5_lanes(seeds, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn draw5_avx2(seeds: &[u32; LANES], scratch: &mut Scratch) -> [[f64; 5]; LANES] {
+    draw5_lanes(seeds, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2")]
+fn draw5_avx512(seeds: &[u32; LANES], scratch: &mut Scratch) -> [[f64; 5]; LANES] {
+    draw5_lanes(seeds, scratch)
+}
+
+/// The Mersenne Twister stage for [`LANES`] samples at a time, with its scratch space.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::kernel::{Backend, MtBlock, LANES};
+/// let mut block = MtBlock::new(Backend::detect());
+/// let seeds: [u32; LANES] = std::array::from_fn(|i| i as u32);
+/// let draws = block.draw5(&seeds);
+/// assert_eq!(draws[7], dpa::mt::draw_uniform5(7));
+/// ```
+pub struct MtBlock {
+    backend: Backend,
+    scratch: Box<Scratch>,
+}
+
+impl MtBlock {
+    /// A block stage running on `backend` (the portable one if the CPU lacks it).
+    pub fn new(backend: Backend) -> Self {
+        MtBlock {
+            backend,
+            scratch: scratch(),
+        }
+    }
+
+    /// `random.seed(s)` then five `random()` draws, for each of the seeds.
+    #[inline]
+    pub fn draw5(&mut self, seeds: &[u32; LANES]) -> [[f64; 5]; LANES] {
+        draw5_block(self.backend, seeds, &mut self.scratch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backend_gives_the_same_bits() {
+        let mut scratch = scratch();
+        let seeds: [u32; LANES] =
+            std::array::from_fn(|i| (i as u32).wrapping_mul(0x9e37_79b9) ^ 0xdead_beef);
+        let want: Vec<[u64; 5]> = seeds
+            .iter()
+            .map(|s| crate::mt::draw_uniform5(*s).map(f64::to_bits))
+            .collect();
+        for b in Backend::available() {
+            let got: Vec<[u64; 5]> = draw5_block(b, &seeds, &mut scratch)
+                .iter()
+                .map(|v| v.map(f64::to_bits))
+                .collect();
+            assert_eq!(got, want, "{b}");
+        }
+    }
+}
