@@ -40,34 +40,55 @@ fn samples(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("chunk");
     group.throughput(Throughput::Elements(10_000));
-    group.bench_function("10k_samples_plain", |b| {
+    group.bench_function("10k_samples_one_at_a_time", |b| {
         b.iter(|| {
             for id in 0..10_000u64 {
                 black_box(g.params(id));
             }
         })
     });
+    let mut out = Vec::with_capacity(10_000);
+    for backend in dpa::kernel::Backend::available() {
+        let gb = g.clone().with_backend(backend);
+        group.bench_function(format!("10k_samples_block_{backend}"), |b| {
+            b.iter(|| {
+                out.clear();
+                gb.generate_into(Seeding::Plain, 0..10_000, &mut out);
+                black_box(&out);
+            })
+        });
+    }
     let ra = Seeding::RankAware {
         base_seed: 7,
         rank: 3,
     };
-    group.bench_function("10k_samples_rank_aware", |b| {
+    group.bench_function("10k_samples_rank_aware_block", |b| {
         b.iter(|| {
-            for id in 0..10_000u64 {
-                black_box(g.generate(ra, id));
-            }
+            out.clear();
+            g.generate_into(ra, 0..10_000, &mut out);
+            black_box(&out);
         })
     });
     group.finish();
 
-    let deep = Generator::new(dpa::AugmentationConfig {
-        augmentation_depth: 100,
-        ..Preset::Moderate.config()
-    })
-    .unwrap();
-    c.bench_function("one_sample_depth100", |b| {
-        b.iter(|| deep.params(black_box(42)))
-    });
+    let mut group = c.benchmark_group("depth");
+    group.throughput(Throughput::Elements(1_000));
+    for depth in [10, 100] {
+        let gd = Generator::new(dpa::AugmentationConfig {
+            augmentation_depth: depth,
+            ..Preset::Moderate.config()
+        })
+        .unwrap();
+        let mut out = Vec::with_capacity(1_000);
+        group.bench_function(format!("1k_samples_depth{depth}"), |b| {
+            b.iter(|| {
+                out.clear();
+                gd.generate_into(Seeding::Plain, 0..1_000, &mut out);
+                black_box(&out);
+            })
+        });
+    }
+    group.finish();
 }
 
 fn writers(c: &mut Criterion) {

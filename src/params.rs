@@ -284,9 +284,18 @@ impl Generator {
     ) {
         let mut digests = [[0u8; 32]; LANES];
         let mut seeds = [0u32; LANES];
-        for (i, id) in ids.iter().enumerate() {
-            digests[i] = self.digest(seeding, *id);
-            seeds[i] = HashChain::seed_of(&digests[i]);
+        let mut bufs = [[0u8; SEED_STRING_MAX]; LANES];
+        let mut strings: [&[u8]; LANES] = [&[]; LANES];
+        for ((buf, s), id) in bufs.iter_mut().zip(strings.iter_mut()).zip(ids) {
+            *s = seeding.seed_string(*id, buf);
+        }
+        self.chain.digests_on(
+            self.backend,
+            &strings[..ids.len()],
+            &mut digests[..ids.len()],
+        );
+        for (seed, d) in seeds.iter_mut().zip(&digests) {
+            *seed = HashChain::seed_of(d);
         }
         if ids.len() < MIN_BLOCK {
             for (i, id) in ids.iter().enumerate() {

@@ -8,6 +8,8 @@
 #![allow(unsafe_code)]
 
 mod mt_lanes;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod sha_ni;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -158,6 +160,59 @@ pub(crate) fn draw5_block(
     }
     let _ = backend;
     draw5_lanes(seeds, scratch)
+}
+
+/// Runs the chain steps over `states` with the SHA extensions when `backend` is not the
+/// portable one and the CPU has them; returns false (doing nothing) otherwise.
+#[inline]
+pub(crate) fn sha_chain(
+    backend: Backend,
+    states: &mut [[u32; 8]],
+    steps: &[Box<[sha_ni_types::TailSchedule]>],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if backend != Backend::Portable && sha_ni_supported() {
+            // SAFETY: the CPU has the SHA extensions, SSE4.1 and SSSE3 (checked above).
+            unsafe { sha_ni::run_chain(states, steps) };
+            return true;
+        }
+    }
+    let _ = (backend, states, steps);
+    false
+}
+
+/// Whether the CPU has the SHA extensions (checked once).
+pub(crate) fn sha_ni_supported() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            sha_ni::supported()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// The tail schedule type, available on every architecture.
+pub(crate) mod sha_ni_types {
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) use super::sha_ni::TailSchedule;
+
+    /// Unused off x86-64.
+    #[cfg(not(target_arch = "x86_64"))]
+    #[derive(Debug, Clone)]
+    pub(crate) struct TailSchedule;
+
+    #[cfg(not(target_arch = "x86_64"))]
+    impl TailSchedule {
+        pub(crate) fn new(_: &[u8]) -> Self {
+            TailSchedule
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
