@@ -22,6 +22,18 @@ fn stages(c: &mut Criterion) {
     c.bench_function("mt_seed_and_5_draws", |b| {
         b.iter(|| dpa::mt::draw_uniform5(black_box(0xdead_beef)))
     });
+    let mut group = c.benchmark_group("hash_block");
+    group.throughput(Throughput::Elements(64));
+    let strings: Vec<String> = (0..64u64).map(|i| (1_000_000 + i).to_string()).collect();
+    let refs: Vec<&[u8]> = strings.iter().map(|s| s.as_bytes()).collect();
+    let mut digests = vec![[0u8; 32]; 64];
+    for backend in dpa::kernel::Backend::available() {
+        group.bench_function(format!("depth10_{backend}"), |b| {
+            b.iter(|| chain.digests_on(backend, black_box(&refs), &mut digests))
+        });
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("mt_block");
     group.throughput(Throughput::Elements(dpa::kernel::LANES as u64));
     for backend in dpa::kernel::Backend::available() {

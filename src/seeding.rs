@@ -265,14 +265,24 @@ fn padded_tail(tail: &[u8], prefix_len: usize) -> Box<[Block]> {
         .collect()
 }
 
-/// SHA-256 of a short message (a seed string), as state words.
+/// SHA-256 of a short message (a seed string), as state words, without allocating.
 fn sha256_short(msg: &[u8]) -> [u32; 8] {
     let mut state = IV;
     let full = msg.len() / 64 * 64;
     for chunk in msg[..full].chunks_exact(64) {
         sha2::compress256(&mut state, &[*Block::from_slice(chunk)]);
     }
-    sha2::compress256(&mut state, &padded_tail(&msg[full..], full));
+    // The rest, 0x80, zeros and the bit length: one block, or two if the rest is long.
+    let rest = &msg[full..];
+    let mut tail = [0u8; 128];
+    tail[..rest.len()].copy_from_slice(rest);
+    tail[rest.len()] = 0x80;
+    let blocks = if rest.len() < 56 { 1 } else { 2 };
+    let end = blocks * 64;
+    tail[end - 8..end].copy_from_slice(&((msg.len() as u64) * 8).to_be_bytes());
+    for chunk in tail[..end].chunks_exact(64) {
+        sha2::compress256(&mut state, &[*Block::from_slice(chunk)]);
+    }
     state
 }
 
