@@ -33,6 +33,8 @@ enum Command {
     Convert(cli::convert_cmd::ConvertArgs),
     /// Recompute every record of a file and report the first mismatch.
     Verify(cli::verify_cmd::VerifyArgs),
+    /// Benchmark generation, streaming, batching or thread scaling.
+    Bench(cli::bench_cmd::BenchArgs),
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -44,6 +46,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Presets(a) => cli::presets_cmd::run(a),
         Command::Convert(a) => cli::convert_cmd::run(a),
         Command::Verify(a) => cli::verify_cmd::run(a),
+        Command::Bench(a) => cli::bench_cmd::run(a),
     }
 }
 

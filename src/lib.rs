@@ -26,6 +26,7 @@
 
 pub mod atomic;
 pub mod batch;
+pub mod bench;
 pub mod config;
 pub mod engine;
 pub mod error;

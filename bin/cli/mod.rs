@@ -1,5 +1,6 @@
 //! The `dpa` command line: flags become checked configs, then the library does the work.
 
+pub mod bench_cmd;
 pub mod config_args;
 pub mod convert_cmd;
 pub mod engine_args;

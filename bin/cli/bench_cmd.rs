@@ -1,0 +1,298 @@
+//! `dpa bench`: measured runs of the engine, reports, baselines and scaling charts.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use dpa::bench::{
+    check_regressions, compare, scaling_chart_svg, to_csv, to_json, to_markdown, BenchParameters,
+    BenchReport, BenchmarkRunner,
+};
+use dpa::formats::{write_record, RecordStyle};
+use dpa::{id_range, Batcher, Engine, EngineConfig, Generator, Seeding, StatsAccumulator};
+
+use super::config_args::ConfigArgs;
+use super::engine_args::BatchArgs;
+use super::failure::{CmdResult, Failure};
+use super::output::Output;
+use super::progress::records_bar;
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchKind {
+    /// Generate N samples into memory (the kernel and the engine).
+    Generation,
+    /// Stream N samples in id order through statistics, constant memory.
+    Streaming,
+    /// Stream N samples through a batching strategy and encode each batch as JSON Lines.
+    Batch,
+    /// Generation at each thread count, with speed-up and parallel efficiency.
+    Scaling,
+}
+
+/// Arguments of `dpa bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// generation, streaming, batch or scaling.
+    #[arg(value_enum)]
+    pub kind: BenchKind,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Samples per iteration.
+    #[arg(
+        short = 'n',
+        long = "num-samples",
+        value_name = "N",
+        default_value_t = 1_000_000
+    )]
+    pub num_samples: u64,
+    /// Thread counts: one (2) or a list (1,2); default all cores (scaling: 1 to all cores).
+    #[arg(long, short = 't', value_name = "T[,T...]", value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Measured iterations.
+    #[arg(long, value_name = "I", default_value_t = 5)]
+    pub iterations: usize,
+    /// Unmeasured warm-up iterations.
+    #[arg(long, value_name = "W", default_value_t = 1)]
+    pub warmup: usize,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// Write the report as JSON (the baseline format) to F (- for stdout).
+    #[arg(long, value_name = "F")]
+    pub export_json: Option<PathBuf>,
+    /// Write the report as a Markdown table to F.
+    #[arg(long, value_name = "F")]
+    pub export_markdown: Option<PathBuf>,
+    /// Write the report as CSV to F.
+    #[arg(long, value_name = "F")]
+    pub export_csv: Option<PathBuf>,
+    /// Compare with a saved JSON report; exit 1 on a regression.
+    #[arg(long, value_name = "F")]
+    pub baseline: Option<PathBuf>,
+    /// Largest throughput drop against the baseline that is not a regression, in percent.
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 10.0,
+        requires = "baseline"
+    )]
+    pub max_regression: f64,
+    /// Draw throughput and efficiency against threads as an SVG chart.
+    #[arg(long, value_name = "F.svg")]
+    pub plot: Option<PathBuf>,
+    /// Show progress even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), Failure> {
+    let mut out = Output::open(path)?;
+    let name = out.name();
+    out.write_all(text.as_bytes())
+        .map_err(|e| dpa::Error::io(&name, e))?;
+    out.finish()?;
+    Ok(())
+}
+
+fn load_baseline(path: &Path) -> Result<BenchReport, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::data(dpa::Error::io(path, e)))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::data(dpa::Error::data(
+            path,
+            format!("line {} column {}", e.line(), e.column()),
+            format!("not a dpa bench report: {e}"),
+        ))
+    })
+}
+
+pub fn run(args: BenchArgs) -> CmdResult {
+    let config = args.config.resolve()?;
+    let generator = Arc::new(Generator::new(config.clone())?);
+    let ids = id_range(0, args.num_samples)?;
+    let batch_config = args.batch.config()?;
+    if args.iterations == 0 {
+        return Err(Failure::usage_msg("--iterations: must be at least 1"));
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads: Vec<usize> = if !args.threads.is_empty() {
+        args.threads.clone()
+    } else if args.kind == BenchKind::Scaling {
+        (1..=cores).collect()
+    } else {
+        vec![cores]
+    };
+    if threads.contains(&0) {
+        return Err(Failure::usage_msg("--threads: must be at least 1"));
+    }
+    let baseline = args.baseline.as_deref().map(load_baseline).transpose()?;
+
+    let runner = BenchmarkRunner {
+        warmup: args.warmup,
+        iterations: args.iterations,
+    };
+    let runs = (args.warmup + args.iterations) as u64 * threads.len() as u64;
+    let bar = records_bar(runs, args.progress, false);
+    let kind_name = format!("{:?}", args.kind).to_lowercase();
+    let mut results = Vec::new();
+    for &t in &threads {
+        let engine = Engine::new(EngineConfig {
+            threads: Some(t),
+            ..Default::default()
+        })?;
+        let mut extra = std::collections::BTreeMap::new();
+        extra.insert("depth".to_string(), config.augmentation_depth.into());
+        extra.insert("kernel".to_string(), generator.backend().name().into());
+        let strategy = (args.kind == BenchKind::Batch).then(|| batch_config.strategy.to_string());
+        let params = BenchParameters {
+            threads: t,
+            samples: args.num_samples,
+            strategy: strategy.clone(),
+            extra,
+        };
+        let name = match &strategy {
+            Some(s) => format!("{kind_name}/{s}/threads={t}"),
+            None => format!("{kind_name}/threads={t}"),
+        };
+        let result = match args.kind {
+            BenchKind::Generation | BenchKind::Scaling => runner.run(&name, params, || {
+                let v = engine.generate(&generator, Seeding::Plain, ids.clone());
+                std::hint::black_box(&v);
+                bar.inc(1);
+            }),
+            BenchKind::Streaming => runner.run(&name, params, || {
+                let mut stats = StatsAccumulator::new();
+                for p in engine.records(generator.clone(), Seeding::Plain, ids.clone()) {
+                    stats.push(&p);
+                }
+                std::hint::black_box(stats.finish());
+                bar.inc(1);
+            }),
+            BenchKind::Batch => {
+                let mut failure = None;
+                let r = runner.run(&name, params, || {
+                    let records = engine.records(generator.clone(), Seeding::Plain, ids.clone());
+                    match Batcher::new(records, batch_config) {
+                        Ok(mut batcher) => {
+                            let mut text = String::new();
+                            while let Some(batch) = batcher.next() {
+                                text.clear();
+                                for p in &batch.records {
+                                    write_record(p, RecordStyle::Compact, &mut text);
+                                    text.push('\n');
+                                }
+                                batcher.observe_encoded_bytes(batch.records.len(), text.len());
+                                std::hint::black_box(&text);
+                            }
+                        }
+                        Err(e) => failure = Some(e),
+                    }
+                    bar.inc(1);
+                });
+                if let Some(e) = failure {
+                    return Err(e.into());
+                }
+                r
+            }
+        };
+        results.push(result);
+    }
+    bar.finish_and_clear();
+    let mut report = BenchReport::new(results);
+    if args.kind == BenchKind::Scaling {
+        report.compute_efficiency();
+    }
+
+    // The readable report, unless JSON goes to stdout.
+    let json_to_stdout = args
+        .export_json
+        .as_deref()
+        .is_some_and(super::output::is_stdout);
+    let mut text = String::new();
+    if !json_to_stdout {
+        text.push_str(&to_markdown(&report));
+        if report.results.len() > 1 {
+            let cmp = compare(&report.results[0], &report.results[1..]);
+            text.push('\n');
+            for c in &cmp.changes {
+                text.push_str(&format!(
+                    "{} against {}: throughput {:+.1}%, latency {:+.1}%{}\n",
+                    c.name,
+                    cmp.baseline,
+                    c.throughput_pct,
+                    c.latency_pct,
+                    c.memory_pct
+                        .map_or(String::new(), |m| format!(", memory {m:+.1}%"))
+                ));
+            }
+            for r in &cmp.recommendations {
+                text.push_str(&format!("recommendation: {r}\n"));
+            }
+        }
+    }
+    let mut regressions = Vec::new();
+    if let (Some(base), Some(path)) = (&baseline, &args.baseline) {
+        let (found, unmatched) = check_regressions(&report, base, args.max_regression);
+        let mut gate = format!(
+            "\nagainst baseline {} (dpa {}, max regression {}%):\n",
+            path.display(),
+            base.dpa_version,
+            args.max_regression
+        );
+        for r in &report.results {
+            if let Some(b) = base.results.iter().find(|b| b.name == r.name) {
+                let change = (r.throughput_samples_per_second / b.throughput_samples_per_second
+                    - 1.0)
+                    * 100.0;
+                gate.push_str(&format!(
+                    "  {}: {:.0} -> {:.0} samples/s ({change:+.1}%){}\n",
+                    r.name,
+                    b.throughput_samples_per_second,
+                    r.throughput_samples_per_second,
+                    if change < -args.max_regression {
+                        "  REGRESSION"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        for name in &unmatched {
+            gate.push_str(&format!("  {name}: not in the baseline, not compared\n"));
+        }
+        if json_to_stdout {
+            eprint!("{gate}");
+        } else {
+            text.push_str(&gate);
+        }
+        regressions = found;
+    }
+    if !text.is_empty() {
+        write_text(Path::new("-"), &text)?;
+    }
+    if let Some(p) = &args.export_json {
+        write_text(p, &to_json(&report))?;
+    }
+    if let Some(p) = &args.export_markdown {
+        write_text(p, &to_markdown(&report))?;
+    }
+    if let Some(p) = &args.export_csv {
+        write_text(p, &to_csv(&report))?;
+    }
+    if let Some(p) = &args.plot {
+        let svg = scaling_chart_svg(&report, "threads").map_err(Failure::usage_msg)?;
+        write_text(p, &svg)?;
+    }
+    if !regressions.is_empty() {
+        let names: Vec<String> = regressions
+            .iter()
+            .map(|r| format!("{} ({:+.1}%)", r.name, r.change_pct))
+            .collect();
+        return Err(Failure::data(anyhow::anyhow!(
+            "throughput regression beyond {}%: {}",
+            args.max_regression,
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
