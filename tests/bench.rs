@@ -113,6 +113,20 @@ fn comparisons_recommend_only_from_the_figures() {
 }
 
 #[test]
+fn differences_within_noise_are_not_recommended() {
+    let base = result("a", 1, 1000, &[1.0, 1.02, 0.98]);
+    let close = result("b", 1, 1000, &[0.99, 0.98, 1.0]);
+    let c = compare(&base, &[close]);
+    assert!(
+        c.recommendations[0].starts_with("keep a"),
+        "{:?}",
+        c.recommendations
+    );
+    let far = result("c", 1, 1000, &[0.5, 0.5, 0.5]);
+    assert!(compare(&base, &[far]).recommendations[0].starts_with("use c"));
+}
+
+#[test]
 fn exporters_carry_every_result() {
     let mut report = BenchReport::new(vec![
         result("a,b", 1, 10, &[1.0, 2.0]),

@@ -74,7 +74,17 @@ pub fn compare(baseline: &BenchResult, others: &[BenchResult]) -> Comparison {
         a.throughput_samples_per_second
             .total_cmp(&b.throughput_samples_per_second)
     }) {
-        if best.name != baseline.name {
+        let noise = noise_pct(best, baseline);
+        let gain = pct(
+            best.throughput_samples_per_second,
+            baseline.throughput_samples_per_second,
+        );
+        if best.name != baseline.name && gain <= noise {
+            recommendations.push(format!(
+                "keep {}: the fastest, {}, is only {gain:+.1}% ahead, within the measured noise ({noise:.1}%)",
+                baseline.name, best.name
+            ));
+        } else if best.name != baseline.name {
             recommendations.push(format!(
                 "use {}: {:.0} samples/s, {:+.1}% against {}",
                 best.name,
@@ -124,6 +134,16 @@ pub fn compare(baseline: &BenchResult, others: &[BenchResult]) -> Comparison {
         changes,
         recommendations,
     }
+}
+
+/// The change, in percent, that the runs' own spread could explain: twice the sum of
+/// the relative standard deviations of the two medians, and never under 3%.
+fn noise_pct(a: &BenchResult, b: &BenchResult) -> f64 {
+    let rel = |r: &BenchResult| match r.time_seconds.stddev {
+        Some(sd) if r.time_seconds.median > 0.0 => sd / r.time_seconds.median,
+        _ => 0.0,
+    };
+    (200.0 * (rel(a) + rel(b))).max(3.0)
 }
 
 /// A result whose throughput fell by more than the allowed percentage.
