@@ -1,0 +1,438 @@
+//! `dpa-mpi`: distributed generation and scaling benchmarks over MPI.
+//!
+//! ```sh
+//! mpirun -n 4 dpa-mpi generate -n 100000000 --output-dir out/
+//! mpirun -n 2 dpa-mpi bench --scaling strong -n 10000000
+//! ```
+//!
+//! Every rank parses and checks the arguments before MPI starts, so bad arguments end
+//! every rank with exit code 2 and nothing written. A failure or a panic on any rank
+//! calls `MPI_Abort`, which ends the whole job: no rank is left waiting.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dpa::bench::{scaling_chart_svg, to_json, BenchParameters, BenchReport, BenchmarkRunner};
+use dpa::distributed::{
+    run_generate, Communicator, GenerateJob, GlobalSeeding, JobError, Manifest, MpiCommunicator,
+    ReduceOp,
+};
+use dpa::{id_range, Engine, EngineConfig, Format, Generator, Seeding};
+
+#[allow(dead_code)]
+mod cli;
+
+use cli::config_args::ConfigArgs;
+use cli::failure::{Failure, DATA, USAGE};
+
+/// Distributed deterministic augmentation: each rank generates its shard.
+#[derive(Debug, Parser)]
+#[command(name = "dpa-mpi", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeedingArg {
+    /// The reference's distributed mode ("{base_seed}:{rank}:{id}").
+    RankAware,
+    /// Plain seeding: the same records whatever the number of ranks.
+    Global,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scaling {
+    /// Fixed total N, split across the ranks.
+    Strong,
+    /// N per rank.
+    Weak,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate the shards of a range, one per rank, and a manifest at rank 0.
+    Generate {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Samples in the whole run.
+        #[arg(short = 'n', long = "num-samples", value_name = "N")]
+        num_samples: u64,
+        /// First sample id.
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        start_id: u64,
+        /// Base seed of rank-aware seeding.
+        #[arg(long, value_name = "B", default_value_t = 0)]
+        base_seed: u64,
+        /// rank-aware (the reference's) or global (independent of the rank count).
+        #[arg(long, value_enum, default_value = "rank-aware")]
+        seeding: SeedingArg,
+        /// Shard format.
+        #[arg(long, value_name = "FORMAT", default_value = "jsonl", value_parser = ["json", "jsonl", "bincode"])]
+        format: String,
+        /// Worker threads per rank (default: every core).
+        #[arg(long, short = 't', value_name = "T")]
+        threads: Option<usize>,
+        /// Folder for the shards and manifest.json (created if missing).
+        #[arg(long, value_name = "DIR")]
+        output_dir: PathBuf,
+        /// No statistics in the shards and the manifest.
+        #[arg(long)]
+        no_stats: bool,
+        /// No table on rank 0.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Strong or weak scaling across ranks, measured with MPI_Wtime after barriers.
+    Bench {
+        /// strong (fixed total) or weak (N per rank).
+        #[arg(long, value_enum)]
+        scaling: Scaling,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Samples: the total (strong) or per rank (weak).
+        #[arg(
+            short = 'n',
+            long = "num-samples",
+            value_name = "N",
+            default_value_t = 2_000_000
+        )]
+        num_samples: u64,
+        /// Worker threads per rank.
+        #[arg(long, short = 't', value_name = "T", default_value_t = 1)]
+        threads: usize,
+        /// Measured iterations.
+        #[arg(long, value_name = "I", default_value_t = 3)]
+        iterations: usize,
+        /// Write the report as JSON to F.
+        #[arg(long, value_name = "F")]
+        export_json: Option<PathBuf>,
+        /// Add this run's result to the report already in --export-json (to collect
+        /// runs with different rank counts).
+        #[arg(long, requires = "export_json")]
+        append: bool,
+        /// Draw throughput and efficiency against ranks (from the whole report) as SVG.
+        #[arg(long, value_name = "F.svg")]
+        plot: Option<PathBuf>,
+    },
+}
+
+fn abort_on_error<C: Communicator>(comm: &C, e: JobError) -> ! {
+    let code = match e {
+        JobError::Config(_) => USAGE,
+        JobError::Data(_) => DATA,
+    };
+    eprintln!("dpa-mpi: rank {}: error: {e}", comm.rank());
+    comm.abort(code as i32)
+}
+
+fn print_manifest(m: &Manifest, dir: &std::path::Path) {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:>5} {:>14} {:>14} {:>12} {:>9} {:>9} {:>9} {:>12} {:>8} host\n",
+        "rank", "start", "end", "records", "gen s", "write s", "total s", "records/s", "threads"
+    ));
+    for s in &m.shards {
+        let rate = if s.seconds.total > 0.0 {
+            s.records as f64 / s.seconds.total
+        } else {
+            0.0
+        };
+        out.push_str(&format!(
+            "{:>5} {:>14} {:>14} {:>12} {:>9.3} {:>9.3} {:>9.3} {:>12.0} {:>8} {}\n",
+            s.rank,
+            s.start,
+            s.end,
+            s.records,
+            s.seconds.generate,
+            s.seconds.write,
+            s.seconds.total,
+            rate,
+            s.threads,
+            s.host
+        ));
+    }
+    let records: u64 = m.shards.iter().map(|s| s.records).sum();
+    out.push_str(&format!(
+        "total: {records} records on {} ranks in {:.3} s ({:.0} records/s, slowest rank {}), {} seeding -> {}\n",
+        m.world_size,
+        m.total_seconds,
+        m.aggregate_throughput,
+        m.slowest_rank,
+        m.seeding,
+        dir.join("manifest.json").display()
+    ));
+    let _ = std::io::stdout().write_all(out.as_bytes());
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
+        }
+    };
+    // Everything the user chose is checked on every rank before MPI starts.
+    let prepared = match prepare(&cli.command) {
+        Ok(p) => p,
+        Err(f) => {
+            eprintln!("dpa-mpi: error: {:#}", f.error);
+            return ExitCode::from(f.code);
+        }
+    };
+    let Some(universe) = mpi::initialize() else {
+        eprintln!("dpa-mpi: error: MPI was already initialised");
+        return ExitCode::from(DATA);
+    };
+    let comm = MpiCommunicator::new(universe.world());
+    let rank = comm.rank();
+    // A panic on any rank ends the whole job instead of leaving the others waiting.
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("dpa-mpi: rank {rank}: panic: {info}");
+        // SAFETY: MPI is initialised; MPI_Abort on the world communicator is allowed
+        // from any thread that MPI was initialised for, and does not return.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+        }
+        std::process::abort();
+    }));
+    match prepared {
+        Prepared::Generate { job, quiet } => match run_generate(&comm, &job) {
+            Ok(Some(manifest)) => {
+                if !quiet {
+                    print_manifest(&manifest, &job.output_dir);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => abort_on_error(&comm, e),
+        },
+        Prepared::Bench(b) => {
+            if let Err(f) = run_bench(&comm, &b) {
+                eprintln!("dpa-mpi: rank {rank}: error: {:#}", f.error);
+                comm.abort(f.code as i32);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+enum Prepared {
+    Generate { job: GenerateJob, quiet: bool },
+    Bench(BenchJob),
+}
+
+struct BenchJob {
+    scaling: Scaling,
+    generator: Arc<Generator>,
+    num_samples: u64,
+    threads: usize,
+    iterations: usize,
+    export_json: Option<PathBuf>,
+    append: bool,
+    plot: Option<PathBuf>,
+}
+
+fn prepare(command: &Command) -> Result<Prepared, Failure> {
+    match command {
+        Command::Generate {
+            config,
+            num_samples,
+            start_id,
+            base_seed,
+            seeding,
+            format,
+            threads,
+            output_dir,
+            no_stats,
+            quiet,
+        } => {
+            let job = GenerateJob {
+                config: config.resolve()?,
+                num_samples: *num_samples,
+                start_id: *start_id,
+                base_seed: *base_seed,
+                seeding: match seeding {
+                    SeedingArg::RankAware => GlobalSeeding::RankAware,
+                    SeedingArg::Global => GlobalSeeding::Global,
+                },
+                format: format.parse::<Format>().map_err(Failure::usage_msg)?,
+                threads: *threads,
+                output_dir: output_dir.clone(),
+                with_stats: !no_stats,
+            };
+            job.validate()?;
+            if output_dir.exists() && !output_dir.is_dir() {
+                return Err(Failure::usage_msg(format!(
+                    "--output-dir {}: not a folder",
+                    output_dir.display()
+                )));
+            }
+            std::fs::create_dir_all(output_dir)
+                .map_err(|e| Failure::data(dpa::Error::io(output_dir, e)))?;
+            Ok(Prepared::Generate { job, quiet: *quiet })
+        }
+        Command::Bench {
+            scaling,
+            config,
+            num_samples,
+            threads,
+            iterations,
+            export_json,
+            append,
+            plot,
+        } => {
+            if *threads == 0 || *iterations == 0 {
+                return Err(Failure::usage_msg(
+                    "--threads and --iterations must be at least 1",
+                ));
+            }
+            id_range(0, *num_samples)?;
+            Ok(Prepared::Bench(BenchJob {
+                scaling: *scaling,
+                generator: Arc::new(Generator::new(config.resolve()?)?),
+                num_samples: *num_samples,
+                threads: *threads,
+                iterations: *iterations,
+                export_json: export_json.clone(),
+                append: *append,
+                plot: plot.clone(),
+            }))
+        }
+    }
+}
+
+/// Times `work` on every rank after a barrier, `iterations` times; returns each
+/// iteration's time of the slowest rank and this rank's own times.
+fn timed<C: Communicator>(
+    comm: &C,
+    iterations: usize,
+    mut work: impl FnMut(),
+) -> (Vec<f64>, Vec<f64>) {
+    let mut slowest = Vec::new();
+    let mut own = Vec::new();
+    for _ in 0..iterations {
+        comm.barrier();
+        let t = comm.wtime();
+        work();
+        let mut dt = [comm.wtime() - t];
+        own.push(dt[0]);
+        comm.all_reduce_f64(&mut dt, ReduceOp::Max);
+        slowest.push(dt[0]);
+    }
+    (slowest, own)
+}
+
+fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
+    let p = comm.size() as u64;
+    let rank = comm.rank() as u64;
+    let engine = Engine::new(EngineConfig {
+        threads: Some(b.threads),
+        ..Default::default()
+    })?;
+    let total = match b.scaling {
+        Scaling::Strong => b.num_samples,
+        Scaling::Weak => b.num_samples.saturating_mul(p),
+    };
+    let shard = dpa::split_range(total, p, rank)?;
+    let ids = id_range(shard.start, shard.end - shard.start)?;
+    let (slowest, own) = timed(comm, b.iterations, || {
+        std::hint::black_box(engine.generate(&b.generator, Seeding::Plain, ids.clone()));
+    });
+    // Per-rank throughput, gathered to the root.
+    let own_median = dpa::bench::TimeStats::from_samples(&own).map_or(0.0, |s| s.median);
+    let rate = if own_median > 0.0 {
+        (shard.end - shard.start) as f64 / own_median
+    } else {
+        0.0
+    };
+    let rates = comm.gather_bytes(0, &rate.to_le_bytes());
+    // T1: rank 0 alone does the work of one rank of a 1-rank run, the others wait.
+    let one_rank_samples = b.num_samples;
+    let t1 = if rank == 0 {
+        let ids1 = id_range(0, one_rank_samples)?;
+        let mut times = Vec::new();
+        for _ in 0..b.iterations {
+            let t = comm.wtime();
+            std::hint::black_box(engine.generate(&b.generator, Seeding::Plain, ids1.clone()));
+            times.push(comm.wtime() - t);
+        }
+        dpa::bench::TimeStats::from_samples(&times).map_or(0.0, |s| s.median)
+    } else {
+        0.0
+    };
+    comm.barrier();
+    let Some(rates) = rates else { return Ok(()) };
+    let per_rank: Vec<f64> = rates
+        .iter()
+        .map(|r| f64::from_le_bytes(r[..8].try_into().unwrap_or([0; 8])))
+        .collect();
+    let mode = match b.scaling {
+        Scaling::Strong => "strong",
+        Scaling::Weak => "weak",
+    };
+    let mut extra = std::collections::BTreeMap::new();
+    extra.insert("ranks".to_string(), p.into());
+    extra.insert("threads_per_rank".to_string(), b.threads.into());
+    extra.insert("scaling".to_string(), mode.into());
+    extra.insert(
+        "per_rank_throughput".to_string(),
+        serde_json::json!(per_rank),
+    );
+    extra.insert("t1_seconds".to_string(), serde_json::json!(t1));
+    let params = BenchParameters {
+        threads: p as usize,
+        samples: total,
+        strategy: None,
+        extra,
+    };
+    let runner = BenchmarkRunner {
+        warmup: 0,
+        iterations: b.iterations,
+    };
+    let mut result = runner.result_from_times(&format!("mpi-{mode}/ranks={p}"), params, &slowest);
+    let tp = result.time_seconds.median;
+    if tp > 0.0 {
+        result.efficiency = Some(match b.scaling {
+            Scaling::Strong => t1 / (p as f64 * tp),
+            Scaling::Weak => t1 / tp,
+        });
+    }
+    println!(
+        "{mode} scaling, {p} ranks x {} threads: {total} samples in {tp:.4} s (median of {}), aggregate {:.0} samples/s, per rank {:?}, T1 {t1:.4} s, efficiency {:.2}",
+        b.threads,
+        b.iterations,
+        result.throughput_samples_per_second,
+        per_rank.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>(),
+        result.efficiency.unwrap_or(0.0)
+    );
+    let mut report = BenchReport::new(vec![result]);
+    if let Some(path) = &b.export_json {
+        if b.append && path.exists() {
+            let old: BenchReport = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .ok_or_else(|| {
+                    Failure::data(anyhow::anyhow!(
+                        "{}: not a dpa bench report",
+                        path.display()
+                    ))
+                })?;
+            let mut results = old.results;
+            results.retain(|r| r.name != report.results[0].name);
+            results.append(&mut report.results);
+            results.sort_by_key(|r| r.parameters.threads);
+            report.results = results;
+        }
+        std::fs::write(path, to_json(&report))
+            .map_err(|e| Failure::data(dpa::Error::io(path, e)))?;
+    }
+    if let Some(path) = &b.plot {
+        let svg = scaling_chart_svg(&report, "ranks").map_err(Failure::usage_msg)?;
+        std::fs::write(path, svg).map_err(|e| Failure::data(dpa::Error::io(path, e)))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! The manifest rank 0 writes after a distributed run.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::AugmentationConfig;
+use crate::stats::Statistics;
+
+/// Seconds one rank spent, measured with the communicator's clock after a barrier.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ShardTimings {
+    /// Waiting for generated records (the workers' time not hidden by writing).
+    pub generate: f64,
+    /// Encoding, writing, fsync and rename.
+    pub write: f64,
+    /// From the start barrier to the shard in place.
+    pub total: f64,
+}
+
+/// One rank's shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardEntry {
+    /// The rank.
+    pub rank: u64,
+    /// File name, relative to the manifest's folder.
+    pub file: String,
+    /// First sample id.
+    pub start: u64,
+    /// One past the last sample id (`start == end` for an empty shard).
+    pub end: u64,
+    /// Records in the file.
+    pub records: u64,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Timings.
+    pub seconds: ShardTimings,
+    /// Host the rank ran on.
+    pub host: String,
+    /// Worker threads of the rank.
+    pub threads: usize,
+}
+
+/// `manifest.json`: everything needed to check, merge and reproduce a distributed run.
+///
+/// # Examples
+///
+/// ```
+/// let m: dpa::distributed::Manifest = serde_json::from_str(r#"{
+///   "dpa_version": "0.1.0", "config": {"augmentation_depth": 10}, "seeding": "global",
+///   "base_seed": 0, "world_size": 1, "num_samples": 0, "start_id": 0, "format": "jsonl",
+///   "shards": [], "statistics": null, "total_seconds": 0.0,
+///   "aggregate_throughput": 0.0, "slowest_rank": 0}"#).unwrap();
+/// assert_eq!(m.world_size, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The dpa version that wrote it.
+    pub dpa_version: String,
+    /// The configuration.
+    pub config: AugmentationConfig,
+    /// `"rank-aware"` or `"global"`.
+    pub seeding: String,
+    /// Base seed of rank-aware seeding.
+    pub base_seed: u64,
+    /// Number of ranks.
+    pub world_size: u64,
+    /// Samples in the whole run.
+    pub num_samples: u64,
+    /// First sample id of the run.
+    pub start_id: u64,
+    /// Shard file format.
+    pub format: String,
+    /// Shards in rank order.
+    pub shards: Vec<ShardEntry>,
+    /// Statistics of all records, merged from the ranks' accumulators in rank order.
+    pub statistics: Option<Statistics>,
+    /// Seconds of the slowest rank.
+    pub total_seconds: f64,
+    /// Records per second of the whole job (records / slowest rank's total).
+    pub aggregate_throughput: f64,
+    /// The slowest rank.
+    pub slowest_rank: u64,
+}
