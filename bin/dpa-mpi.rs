@@ -432,7 +432,14 @@ fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
     }
     if let Some(path) = &b.plot {
         let svg = scaling_chart_svg(&report, "ranks").map_err(Failure::usage_msg)?;
-        std::fs::write(path, svg).map_err(|e| Failure::data(dpa::Error::io(path, e)))?;
+        write_atomically(path, svg.as_bytes())?;
     }
+    Ok(())
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut f = dpa::AtomicFile::create(path)?;
+    f.write_all(bytes).map_err(|e| dpa::Error::io(path, e))?;
+    f.commit()?;
     Ok(())
 }

@@ -33,6 +33,8 @@ enum Command {
     Convert(cli::convert_cmd::ConvertArgs),
     /// Recompute every record of a file and report the first mismatch.
     Verify(cli::verify_cmd::VerifyArgs),
+    /// Check the shards of a dpa-mpi run and concatenate them in rank order.
+    Merge(cli::merge_cmd::MergeArgs),
     /// Benchmark generation, streaming, batching or thread scaling.
     Bench(cli::bench_cmd::BenchArgs),
 }
@@ -47,6 +49,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Convert(a) => cli::convert_cmd::run(a),
         Command::Verify(a) => cli::verify_cmd::run(a),
         Command::Bench(a) => cli::bench_cmd::run(a),
+        Command::Merge(a) => cli::merge_cmd::run(a),
     }
 }
 

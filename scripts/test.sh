@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs everything CI runs: formatting, lints, every test (unit, integration, CLI, doc),
-# the benches in test mode, and the examples. Installs what is missing first.
+# Runs everything CI runs: formatting, lints, every test (unit, integration, CLI, doc,
+# distributed with the in-memory communicator, and real `mpirun -n 4` tests), the
+# benches in test mode, and the examples. Installs what is missing first (Open MPI and
+# libclang from Debian's packages).
 #
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -20,25 +22,33 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
+step "Open MPI"
+bash scripts/setup-mpi.sh
+# Open MPI as root, on 2 cores, in a container.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy -D warnings"
+step "cargo clippy -D warnings (with and without MPI)"
 cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --features mpi -- -D warnings
 
-step "cargo test (unit, integration, CLI, doc tests)"
+step "cargo test --features mpi (unit, integration, CLI, doc, distributed, mpirun)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --locked 2>&1 | tee "$log"
+# A hang must fail the run, not stall it.
+timeout 2400 cargo test --locked --features mpi 2>&1 | tee "$log"
 
 step "benches in test mode (each bench runs once)"
-cargo test --locked --benches
+timeout 900 cargo test --locked --benches
 
 step "examples"
 for ex in examples/*.rs; do
     name=$(basename "$ex" .rs)
     echo "-- $name"
-    cargo run --locked --quiet --example "$name" >/dev/null
+    timeout 300 cargo run --locked --release --quiet --example "$name" >/dev/null
 done
 
 step "all checks passed"

@@ -1,0 +1,280 @@
+//! The distributed job under the in-memory communicator: world sizes 1 to 8, more ranks
+//! than samples, N = 0, both seeding modes, failures that end the job instead of
+//! hanging it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use dpa::distributed::{
+    run_generate, shard_file_name, Communicator, GenerateJob, GlobalSeeding, LocalCommunicator,
+    Manifest, ReduceOp,
+};
+use dpa::{id_range, Engine, EngineConfig, Format, Generator, Preset, StatsAccumulator};
+
+fn job(dir: &Path, n: u64, seeding: GlobalSeeding, format: Format) -> GenerateJob {
+    GenerateJob {
+        config: Preset::Moderate.config(),
+        num_samples: n,
+        start_id: 1_000,
+        base_seed: 42,
+        seeding,
+        format,
+        threads: Some(1),
+        output_dir: dir.to_path_buf(),
+        with_stats: true,
+    }
+}
+
+fn run(size: usize, job: &GenerateJob) -> Manifest {
+    let results = LocalCommunicator::run(size, |comm| match run_generate(comm, job) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("rank {}: {e}", comm.rank());
+            comm.abort(1)
+        }
+    })
+    .unwrap();
+    assert!(results[1..].iter().all(Option::is_none));
+    results.into_iter().next().unwrap().unwrap()
+}
+
+/// What one process writes for rank `r`'s shard: the same pipeline `dpa generate --rank`
+/// uses, run alone.
+fn single_process_shard(job: &GenerateJob, rank: u64, size: u64) -> Vec<u8> {
+    let (first, count, seeding) = job.shard(rank, size).unwrap();
+    let meta = job.shard_metadata(rank, size).unwrap();
+    let engine = Engine::new(EngineConfig {
+        threads: Some(1),
+        ..Default::default()
+    })
+    .unwrap();
+    let g = Arc::new(Generator::new(job.config.clone()).unwrap());
+    let (bytes, _) = dpa::pipeline::write_records(
+        &engine,
+        &g,
+        seeding,
+        id_range(first, count).unwrap(),
+        job.format,
+        &meta,
+        true,
+        Vec::new(),
+    )
+    .unwrap();
+    bytes
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+}
+
+#[test]
+fn shards_partition_the_range_and_equal_single_process_output() {
+    for size in 1..=8usize {
+        for n in [0u64, 1, 5, 7, 100, 1001] {
+            let dir = tempfile::tempdir().unwrap();
+            let format = [Format::Jsonl, Format::Json, Format::Bincode][size % 3];
+            let j = job(dir.path(), n, GlobalSeeding::RankAware, format);
+            let m = run(size, &j);
+            assert_eq!(m.world_size, size as u64);
+            assert_eq!(m.shards.len(), size);
+            // Non-empty shards are contiguous and cover start_id .. start_id + n.
+            let mut next = j.start_id;
+            for s in m.shards.iter().filter(|s| s.records > 0) {
+                assert_eq!(s.start, next, "n {n} size {size}");
+                next = s.end;
+            }
+            assert_eq!(next, j.start_id + n);
+            assert_eq!(m.shards.iter().map(|s| s.records).sum::<u64>(), n);
+            for s in &m.shards {
+                let bytes = std::fs::read(dir.path().join(&s.file)).unwrap();
+                assert_eq!(s.file, shard_file_name(s.rank, size as u64, format));
+                assert!(
+                    bytes == single_process_shard(&j, s.rank, size as u64),
+                    "rank {} n {n} size {size}",
+                    s.rank
+                );
+            }
+            // Merged statistics equal those of the whole range.
+            let g = Generator::new(j.config.clone()).unwrap();
+            let mut whole = StatsAccumulator::new();
+            for rank in 0..size as u64 {
+                let (first, count, seeding) = j.shard(rank, size as u64).unwrap();
+                for p in g.generate_ids(seeding, first..first + count) {
+                    whole.push(&p);
+                }
+            }
+            let (got, want) = (m.statistics.unwrap(), whole.finish());
+            for p in dpa::Param::ALL {
+                let (a, b) = (got.get(p), want.get(p));
+                assert_eq!((a.count, a.min, a.max), (b.count, b.min, b.max));
+                assert!(
+                    close(a.mean, b.mean) && close(a.stdev, b.stdev),
+                    "{p:?} n {n} size {size}"
+                );
+            }
+            assert!(dir.path().join("manifest.json").exists());
+        }
+    }
+}
+
+#[test]
+fn global_seeding_gives_the_same_records_for_any_world_size() {
+    let mut concatenated = Vec::new();
+    for size in [1usize, 3, 8] {
+        let dir = tempfile::tempdir().unwrap();
+        let m = run(
+            size,
+            &job(dir.path(), 1000, GlobalSeeding::Global, Format::Jsonl),
+        );
+        let mut all = Vec::new();
+        for s in &m.shards {
+            all.extend(std::fs::read(dir.path().join(&s.file)).unwrap());
+        }
+        concatenated.push(all);
+    }
+    assert!(concatenated[0] == concatenated[1] && concatenated[1] == concatenated[2]);
+    let g = Generator::new(Preset::Moderate.config()).unwrap();
+    let first_line = String::from_utf8(
+        concatenated[0]
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let p: dpa::Params = serde_json::from_str(&first_line).unwrap();
+    assert!(p.bit_eq(&g.params(1000)));
+}
+
+#[test]
+fn a_rank_that_cannot_write_ends_the_job_without_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(shard_file_name(2, 4, Format::Jsonl))).unwrap();
+    let j = job(dir.path(), 1000, GlobalSeeding::RankAware, Format::Jsonl);
+    let err = LocalCommunicator::run(4, |comm| match run_generate(comm, &j) {
+        Ok(m) => m,
+        Err(_) => comm.abort(1),
+    })
+    .unwrap_err();
+    assert_eq!(err.rank, 2);
+    assert!(!dir.path().join("manifest.json").exists());
+}
+
+#[test]
+fn collectives_work_for_every_world_size() {
+    for size in 1..=8usize {
+        let out = LocalCommunicator::run(size, |c| {
+            let mut v = [c.rank() as f64, -(c.rank() as f64)];
+            c.all_reduce_f64(&mut v, ReduceOp::Sum);
+            let mut m = [c.rank() as f64];
+            c.all_reduce_f64(&mut m, ReduceOp::Max);
+            let mut b = if c.rank() == size - 1 {
+                vec![7u8; c.rank() + 1]
+            } else {
+                Vec::new()
+            };
+            c.broadcast_bytes(size - 1, &mut b);
+            c.barrier();
+            let g = c.gather_bytes(0, &vec![c.rank() as u8; c.rank()]);
+            (v, m[0], b, g, c.wtime() >= 0.0)
+        })
+        .unwrap();
+        let s = (size * (size - 1) / 2) as f64;
+        for (rank, (v, m, b, g, t)) in out.into_iter().enumerate() {
+            assert_eq!(v, [s, -s]);
+            assert_eq!(m, (size - 1) as f64);
+            assert_eq!(b, vec![7u8; size]);
+            assert!(t);
+            if rank == 0 {
+                let g = g.unwrap();
+                assert_eq!(g.len(), size);
+                for (r, part) in g.iter().enumerate() {
+                    assert_eq!(part, &vec![r as u8; r]);
+                }
+            } else {
+                assert!(g.is_none());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_panic_on_one_rank_does_not_hang_the_others() {
+    let err = LocalCommunicator::run(4, |c| {
+        if c.rank() == 3 {
+            panic!("boom");
+        }
+        c.barrier();
+        c.barrier();
+    })
+    .unwrap_err();
+    assert_eq!(err.rank, 3);
+    assert!(err.message.contains("boom"));
+}
+
+fn dpa() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("dpa").unwrap()
+}
+
+#[test]
+fn merge_checks_every_shard_and_concatenates_in_rank_order() {
+    use predicates::prelude::*;
+    for format in [Format::Jsonl, Format::Json, Format::Bincode] {
+        let dir = tempfile::tempdir().unwrap();
+        let run_dir = dir.path().join("run");
+        std::fs::create_dir(&run_dir).unwrap();
+        let mut j = job(&run_dir, 5000, GlobalSeeding::Global, format);
+        j.start_id = 0;
+        run(3, &j);
+        let merged = dir.path().join(format!("merged.{}", format.extension()));
+        dpa()
+            .arg("merge")
+            .arg(run_dir.join("manifest.json"))
+            .arg("-o")
+            .arg(&merged)
+            .assert()
+            .success();
+        // Global seeding: the merge is what one process writes for the whole range.
+        let whole = dir.path().join(format!("whole.{}", format.extension()));
+        dpa()
+            .args(["generate", "-q", "-n", "5000", "-o"])
+            .arg(&whole)
+            .assert()
+            .success();
+        assert!(
+            std::fs::read(&merged).unwrap() == std::fs::read(&whole).unwrap(),
+            "{format}"
+        );
+    }
+    // A changed shard and a missing shard are errors naming the shard; nothing is written.
+    let dir = tempfile::tempdir().unwrap();
+    let m = run(
+        2,
+        &job(dir.path(), 100, GlobalSeeding::RankAware, Format::Jsonl),
+    );
+    let shard1 = dir.path().join(&m.shards[1].file);
+    let mut bytes = std::fs::read(&shard1).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&shard1, &bytes).unwrap();
+    let out = dir.path().join("out.jsonl");
+    dpa()
+        .arg("merge")
+        .arg(dir.path().join("manifest.json"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(&m.shards[1].file).and(predicate::str::contains("changed")),
+        );
+    std::fs::remove_file(&shard1).unwrap();
+    dpa()
+        .arg("merge")
+        .arg(dir.path().join("manifest.json"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing"));
+    assert!(!out.exists());
+}

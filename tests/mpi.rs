@@ -1,0 +1,238 @@
+//! Real MPI: `mpirun -n P dpa-mpi ...` (Open MPI). Built and run with `--features mpi`
+//! (scripts/test.sh does both). Every run has a deadline, so a hang fails the test.
+#![cfg(feature = "mpi")]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn mpirun(ranks: usize, args: &[&str], deadline: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new("mpirun")
+        .args(["-n", &ranks.to_string()])
+        .arg(env!("CARGO_BIN_EXE_dpa-mpi"))
+        .args(args)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mpirun not found: run scripts/setup-mpi.sh");
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            panic!("mpirun -n {ranks} {args:?} did not finish in {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out, started.elapsed())
+}
+
+fn dpa(args: &[&str], out: &Path) -> Vec<u8> {
+    let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
+        .args(args)
+        .arg("-q")
+        .arg("-o")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn four_ranks_write_what_dpa_generate_writes_per_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_s = run.to_str().unwrap();
+    for format in ["jsonl", "bincode"] {
+        let (out, _) = mpirun(
+            4,
+            &[
+                "generate",
+                "-n",
+                "10007",
+                "--start-id",
+                "5",
+                "--base-seed",
+                "3",
+                "--format",
+                format,
+                "--output-dir",
+                run_s,
+                "--threads",
+                "1",
+            ],
+            Duration::from_secs(120),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("total: 10007 records on 4 ranks"));
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["shards"].as_array().unwrap().len(), 4);
+        assert_eq!(manifest["statistics"]["rotation"]["count"], 10007);
+        let ext = if format == "bincode" { "bin" } else { "jsonl" };
+        for rank in 0..4 {
+            let shard =
+                std::fs::read(run.join(format!("shard-0000{rank}-of-00004.{ext}"))).unwrap();
+            let single = dpa(
+                &[
+                    "generate",
+                    "-n",
+                    "10007",
+                    "--start-id",
+                    "5",
+                    "--rank",
+                    &rank.to_string(),
+                    "--world-size",
+                    "4",
+                    "--base-seed",
+                    "3",
+                    "--format",
+                    format,
+                ],
+                &dir.path().join(format!("single.{ext}")),
+            );
+            assert!(shard == single, "{format} rank {rank}");
+        }
+    }
+}
+
+#[test]
+fn global_seeding_is_the_same_on_one_and_three_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut merged = Vec::new();
+    for ranks in [1, 3] {
+        let run = dir.path().join(format!("run{ranks}"));
+        let (out, _) = mpirun(
+            ranks,
+            &[
+                "generate",
+                "-q",
+                "-n",
+                "9000",
+                "--seeding",
+                "global",
+                "--format",
+                "json",
+                "--output-dir",
+                run.to_str().unwrap(),
+            ],
+            Duration::from_secs(120),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let target = dir.path().join(format!("merged{ranks}.json"));
+        let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
+            .arg("merge")
+            .arg(run.join("manifest.json"))
+            .arg("-o")
+            .arg(&target)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        merged.push(std::fs::read(&target).unwrap());
+    }
+    let whole = dpa(&["generate", "-n", "9000"], &dir.path().join("whole.json"));
+    assert!(merged[0] == whole && merged[1] == whole);
+}
+
+#[test]
+fn a_rank_that_cannot_write_ends_the_job_quickly_with_no_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("shard-00002-of-00004.jsonl")).unwrap();
+    let (out, took) = mpirun(
+        4,
+        &[
+            "generate",
+            "-n",
+            "2000000",
+            "--output-dir",
+            dir.path().to_str().unwrap(),
+            "--threads",
+            "1",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(!out.status.success());
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rank 2") && stderr.contains("is a directory"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("manifest.json").exists());
+}
+
+#[test]
+fn bad_arguments_fail_on_every_rank_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("never");
+    let (out, _) = mpirun(
+        2,
+        &[
+            "generate",
+            "-n",
+            "10",
+            "--depth",
+            "0",
+            "--output-dir",
+            run.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--depth"));
+    assert!(!run.exists());
+}
+
+#[test]
+fn scaling_bench_reports_efficiency() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("s.json");
+    for ranks in [1, 2] {
+        let (out, _) = mpirun(
+            ranks,
+            &[
+                "bench",
+                "--scaling",
+                "weak",
+                "-n",
+                "50000",
+                "--iterations",
+                "2",
+                "--export-json",
+                json.to_str().unwrap(),
+                "--append",
+            ],
+            Duration::from_secs(120),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let report: dpa::bench::BenchReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report.results.len(), 2);
+    assert!(report
+        .results
+        .iter()
+        .all(|r| r.efficiency.is_some_and(|e| e > 0.0)));
+    assert_eq!(report.results[1].parameters.threads, 2);
+}
