@@ -55,21 +55,13 @@ impl Verifier<'_> {
         let base_seed = self.base_seed;
         let block = std::mem::take(&mut self.block);
         let first_bad = self.pool.install(|| {
-            block.par_iter().position_first(|p| {
-                let seeding = match p.rank {
-                    Some(rank) => Seeding::RankAware { base_seed, rank },
-                    None => Seeding::Plain,
-                };
-                !p.bit_eq(&g.generate(seeding, p.sample_id))
-            })
+            block
+                .par_iter()
+                .position_first(|p| !p.bit_eq(&g.generate(seeding_of(p, base_seed), p.sample_id)))
         });
         if let Some(i) = first_bad {
             let p = &block[i];
-            let seeding = match p.rank {
-                Some(rank) => Seeding::RankAware { base_seed, rank },
-                None => Seeding::Plain,
-            };
-            let want = g.generate(seeding, p.sample_id);
+            let want = g.generate(seeding_of(p, base_seed), p.sample_id);
             return Err(Error::data(
                 self.path,
                 format!(
@@ -87,6 +79,14 @@ impl Verifier<'_> {
         self.block = block;
         self.block.clear();
         Ok(())
+    }
+}
+
+/// How a record was seeded: rank-aware when it carries a rank.
+fn seeding_of(p: &Params, base_seed: u64) -> Seeding {
+    match p.rank {
+        Some(rank) => Seeding::RankAware { base_seed, rank },
+        None => Seeding::Plain,
     }
 }
 

@@ -69,6 +69,22 @@ struct BinRecord {
     hash: [u8; 32],
 }
 
+impl From<BinRecord> for Params {
+    fn from(rec: BinRecord) -> Params {
+        let [rotation, brightness, noise, scale, contrast] = rec.values;
+        Params {
+            sample_id: rec.sample_id,
+            rank: rec.rank,
+            rotation,
+            brightness,
+            noise,
+            scale,
+            contrast,
+            hash: Hash(rec.hash),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct BinTrailer {
     count: u64,
@@ -272,17 +288,7 @@ pub(crate) fn read_record_bytes(bytes: &[u8], out: &mut Option<Params>) {
         return;
     }
     if let Ok(rec) = bincode::deserialize::<BinRecord>(&bytes[1..]) {
-        let [rotation, brightness, noise, scale, contrast] = rec.values;
-        *out = Some(Params {
-            sample_id: rec.sample_id,
-            rank: rec.rank,
-            rotation,
-            brightness,
-            noise,
-            scale,
-            contrast,
-            hash: Hash(rec.hash),
-        });
+        *out = Some(rec.into());
     }
 }
 
@@ -399,17 +405,7 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
         match tag[0] {
             TAG_RECORD => {
                 let rec: BinRecord = decode(&mut input, path, &format!("record {}", info.records))?;
-                let [rotation, brightness, noise, scale, contrast] = rec.values;
-                handler.record(Params {
-                    sample_id: rec.sample_id,
-                    rank: rec.rank,
-                    rotation,
-                    brightness,
-                    noise,
-                    scale,
-                    contrast,
-                    hash: Hash(rec.hash),
-                })?;
+                handler.record(rec.into())?;
                 info.records += 1;
             }
             TAG_TRAILER => {
