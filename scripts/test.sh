@@ -35,6 +35,9 @@ step "cargo clippy -D warnings (with and without MPI)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --all-targets --features mpi -- -D warnings
 
+step "cargo doc (broken links and missing docs are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features mpi
+
 step "cargo test --features mpi (unit, integration, CLI, doc, distributed, mpirun)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,7 +1,7 @@
 //! Typed errors of the library.
 //!
 //! [`ConfigError`] covers everything the user chose (configs, ranges, ids); a command
-//! line maps it to a usage error. [`Error`] covers data and I/O: it always names the
+//! line maps it to a usage error. [`Error`](enum@Error) covers data and I/O: it always names the
 //! file and, where one exists, the record or byte position.
 
 use std::io;

@@ -53,7 +53,7 @@ pub struct GenerateArgs {
     /// Also write the statistics as JSON to FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "no_stats")]
     pub stats: Option<PathBuf>,
-    /// Continue an interrupted run from its <PATH>.partial file.
+    /// Continue an interrupted run from its PATH.partial file.
     #[arg(long)]
     pub resume: bool,
     /// Show a progress bar even when stderr is not a terminal.
