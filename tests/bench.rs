@@ -178,6 +178,20 @@ fn profiler_counts_calls() {
     assert!(op.mean_seconds() <= op.total_seconds);
 }
 
+/// A short scaling run, the same in every step of the baseline test.
+const SCALING_RUN: [&str; 10] = [
+    "bench",
+    "scaling",
+    "-n",
+    "20000",
+    "--threads",
+    "1,2",
+    "--iterations",
+    "2",
+    "--warmup",
+    "0",
+];
+
 fn dpa() -> Command {
     Command::cargo_bin("dpa").unwrap()
 }
@@ -187,18 +201,7 @@ fn bench_command_writes_the_documented_schema_and_gates_on_a_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");
     dpa()
-        .args([
-            "bench",
-            "scaling",
-            "-n",
-            "20000",
-            "--threads",
-            "1,2",
-            "--iterations",
-            "2",
-            "--warmup",
-            "0",
-        ])
+        .args(SCALING_RUN)
         .arg("--export-json")
         .arg(&json)
         .arg("--plot")
@@ -224,18 +227,7 @@ fn bench_command_writes_the_documented_schema_and_gates_on_a_baseline() {
     let fast_path = dir.path().join("fast.json");
     std::fs::write(&fast_path, to_json(&faster)).unwrap();
     dpa()
-        .args([
-            "bench",
-            "scaling",
-            "-n",
-            "20000",
-            "--threads",
-            "1,2",
-            "--iterations",
-            "2",
-            "--warmup",
-            "0",
-        ])
+        .args(SCALING_RUN)
         .arg("--baseline")
         .arg(&fast_path)
         .args(["--max-regression", "20"])
@@ -251,18 +243,7 @@ fn bench_command_writes_the_documented_schema_and_gates_on_a_baseline() {
     let slow_path = dir.path().join("slow.json");
     std::fs::write(&slow_path, to_json(&slower)).unwrap();
     dpa()
-        .args([
-            "bench",
-            "scaling",
-            "-n",
-            "20000",
-            "--threads",
-            "1,2",
-            "--iterations",
-            "2",
-            "--warmup",
-            "0",
-        ])
+        .args(SCALING_RUN)
         .arg("--baseline")
         .arg(&slow_path)
         .assert()
