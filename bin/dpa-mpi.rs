@@ -263,6 +263,7 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                 threads: *threads,
                 output_dir: output_dir.clone(),
                 with_stats: !no_stats,
+                backend: cli::kernel::backend()?,
             };
             job.validate()?;
             if output_dir.exists() && !output_dir.is_dir() {
@@ -293,7 +294,7 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
             id_range(0, *num_samples)?;
             Ok(Prepared::Bench(BenchJob {
                 scaling: *scaling,
-                generator: Arc::new(Generator::new(config.resolve()?)?),
+                generator: Arc::new(cli::kernel::generator(config.resolve()?)?),
                 num_samples: *num_samples,
                 threads: *threads,
                 iterations: *iterations,

@@ -44,6 +44,23 @@ trap 'rm -f "$log"' EXIT
 # A hang must fail the run, not stall it.
 timeout 2400 cargo test --locked --features mpi 2>&1 | tee "$log"
 
+step "cargo test --features soft-sha --test parity (the software SHA-256 path)"
+timeout 900 cargo test --locked --features soft-sha --test parity 2>&1 | tee -a "$log"
+
+step "the README's main command, exactly as written"
+main_cmd=$(grep -m1 '^cargo run --release -- generate' README.md)
+echo "$main_cmd"
+out_file=$(printf '%s\n' "$main_cmd" | sed -n 's/.* -o \([^ ]*\).*/\1/p')
+rm -f "$out_file"
+eval "$main_cmd"
+expected=$(printf '%s\n' "$main_cmd" | sed -n 's/.* -n \([0-9]*\).*/\1/p')
+lines=$(wc -l < "$out_file")
+if [ "$lines" -ne "$expected" ]; then
+    echo "the README's main command wrote $lines records, expected $expected" >&2
+    exit 1
+fi
+rm -f "$out_file"
+
 step "benches in test mode (each bench runs once)"
 timeout 900 cargo test --locked --benches
 

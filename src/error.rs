@@ -94,14 +94,14 @@ pub enum ConfigError {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An operating-system I/O error on a file.
-    #[error("{}: {source}", path.display())]
+    /// An operating-system I/O error on a file. The message includes the OS error
+    /// once (it is not repeated as a `source`).
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// A file whose content is not what dpa expects, with the position.
     #[error("{}: {position}: {message}", path.display())]
@@ -113,14 +113,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A configuration found in a file is invalid.
-    #[error("{}: {source}", path.display())]
+    /// A configuration found in a file is invalid (a data error: the file is damaged
+    /// or was not written by dpa).
+    #[error("{}: {position}: {error}", path.display())]
     Config {
         /// The file.
         path: PathBuf,
+        /// Where the config is: `header`, `byte 22`, `metadata`, ...
+        position: String,
         /// What is wrong with the config.
-        #[source]
-        source: ConfigError,
+        error: ConfigError,
     },
 }
 
@@ -133,30 +135,35 @@ impl Error {
     /// let e = dpa::Error::io("out.jsonl", std::io::Error::other("disk full"));
     /// assert_eq!(e.to_string(), "out.jsonl: disk full");
     /// ```
-    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 
-    /// A data error at a position in a file.
+    /// A data error at a position in a file. A message longer than
+    /// [`MAX_MESSAGE`] bytes (one that quotes a huge token from the file) is cut in the
+    /// middle.
     ///
     /// # Examples
     ///
     /// ```
     /// let e = dpa::Error::data("a.jsonl", "line 3", "missing field `hash`");
     /// assert_eq!(e.to_string(), "a.jsonl: line 3: missing field `hash`");
+    /// let long = dpa::Error::data("b", "line 1", "x".repeat(50_000_000));
+    /// assert!(long.to_string().len() < 1000);
     /// ```
     pub fn data(
         path: impl Into<PathBuf>,
         position: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
+        let message = message.into();
         Error::Data {
             path: path.into(),
             position: position.into(),
-            message: message.into(),
+            message: cut(&message, MAX_MESSAGE).into_owned(),
         }
     }
 
@@ -170,6 +177,49 @@ impl Error {
     /// assert!(e.is_broken_pipe());
     /// ```
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+        matches!(self, Error::Io { error, .. } if error.kind() == io::ErrorKind::BrokenPipe)
     }
+}
+
+/// The longest data-error message kept whole, in bytes.
+pub const MAX_MESSAGE: usize = 400;
+
+/// The longest token from the input quoted whole in a message, in bytes.
+pub const MAX_TOKEN: usize = 64;
+
+/// A token from the input, fit to quote in a message: longer than [`MAX_TOKEN`] bytes,
+/// it is cut and its length given.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(dpa::error::shorten("abc"), "abc");
+/// let long = "9".repeat(1000);
+/// let s = dpa::error::shorten(&long);
+/// assert!(s.len() < 100 && s.contains("1000 bytes"), "{s}");
+/// ```
+pub fn shorten(token: &str) -> std::borrow::Cow<'_, str> {
+    cut(token, MAX_TOKEN)
+}
+
+/// `text` if at most `max` bytes long, else its start and end around a note.
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let keep = max / 2;
+    let mut head = keep;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - keep / 2;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}…[{} bytes]…{}",
+        &text[..head],
+        text.len(),
+        &text[tail..]
+    ))
 }

@@ -209,8 +209,17 @@ impl HashChain {
     /// chain.digests_on(Backend::detect(), &seeds, &mut b);
     /// assert_eq!(a, b);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `seed_strings` and `out` differ in length (a caller's bug).
     pub fn digests_on(&self, backend: Backend, seed_strings: &[&[u8]], out: &mut [Digest]) {
-        let n = seed_strings.len().min(out.len());
+        assert_eq!(
+            seed_strings.len(),
+            out.len(),
+            "one digest slot per seed string"
+        );
+        let n = out.len();
         let mut states = [IV; 64];
         let mut hex = Block::default();
         for start in (0..n).step_by(64) {

@@ -138,3 +138,79 @@ fn edge_ranges() {
     })
     .is_err());
 }
+
+/// Runs `f` on another thread and fails the test if it does not finish in time (a
+/// deadlock then fails instead of hanging the suite).
+fn within_a_minute<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what}: did not finish within 60 s (deadlock)"))
+}
+
+#[test]
+fn streaming_from_inside_the_engines_own_pool_does_not_deadlock() {
+    for threads in [1, 2, 3] {
+        let counted = within_a_minute("records inside install", move || {
+            let engine = Engine::new(EngineConfig {
+                threads: Some(threads),
+                chunk_size: 50,
+                in_flight: 2,
+            })
+            .unwrap();
+            let g = Arc::new(Generator::new(Preset::Mild.config()).unwrap());
+            let ids = id_range(0, 1_000).unwrap();
+            engine.install(|| {
+                let all: Vec<Params> = engine.records(g.clone(), Seeding::Plain, ids).collect();
+                (all.len(), all.iter().map(|p| p.sample_id).eq(0..1_000))
+            })
+        });
+        assert_eq!(counted, (1_000, true), "{threads} threads");
+    }
+}
+
+#[test]
+fn size_settings_beyond_their_caps_are_refused() {
+    for (cfg, field) in [
+        (
+            EngineConfig {
+                threads: Some(usize::MAX),
+                ..Default::default()
+            },
+            "threads",
+        ),
+        (
+            EngineConfig {
+                threads: Some(dpa::engine::MAX_THREADS + 1),
+                ..Default::default()
+            },
+            "threads",
+        ),
+        (
+            EngineConfig {
+                chunk_size: usize::MAX,
+                ..Default::default()
+            },
+            "chunk_size",
+        ),
+        (
+            EngineConfig {
+                chunk_size: 0,
+                ..Default::default()
+            },
+            "chunk_size",
+        ),
+        (
+            EngineConfig {
+                in_flight: usize::MAX,
+                ..Default::default()
+            },
+            "in_flight",
+        ),
+    ] {
+        let err = Engine::new(cfg).unwrap_err().to_string();
+        assert!(err.starts_with(field), "{err}");
+    }
+}

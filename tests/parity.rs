@@ -80,29 +80,49 @@ fn param_cases_are_bit_exact() {
     assert_eq!(checked, 474);
 }
 
+/// Block lengths that cut the kernel's blocks everywhere: below `MIN_BLOCK` (one sample
+/// at a time), between it and the 4-sample SHA groups, and around `LANES` (64).
+const BLOCK_LENGTHS: [usize; 13] = [1, 2, 3, 5, 7, 8, 9, 31, 63, 64, 65, 67, 131];
+
+/// Runs `ids` (cycled to each of [`BLOCK_LENGTHS`]) through `generate_into`, the path
+/// the engine uses, and checks every record against its reference sample.
+fn check_blocks(name: &str, g: &Generator, seeding: Seeding, samples: &[&Value]) -> usize {
+    let mut checked = 0;
+    for len in BLOCK_LENGTHS {
+        let chosen: Vec<&Value> = samples.iter().copied().cycle().take(len).collect();
+        let ids = chosen.iter().map(|s| s["sample_id"].as_u64().unwrap());
+        let mut got = Vec::new();
+        g.generate_into(seeding, ids, &mut got);
+        assert_eq!(got.len(), len, "{name}: block of {len}");
+        for (p, s) in got.iter().zip(&chosen) {
+            assert_same(&format!("{name}, block of {len}"), p, s);
+            checked += 1;
+        }
+    }
+    checked
+}
+
 #[test]
 fn block_kernel_is_bit_exact_on_every_backend() {
     let v = vectors();
     let backends = dpa::kernel::Backend::available();
     assert!(backends.contains(&dpa::kernel::Backend::Portable));
     for backend in backends {
+        let mut checked = 0;
         for case in v["param_cases"].as_array().unwrap() {
             let name = format!("{} on {backend}", case["name"].as_str().unwrap());
             let g = Generator::new(config(&case["config"]))
                 .unwrap()
                 .with_backend(backend);
-            let samples = case["samples"].as_array().unwrap();
-            let ids: Vec<u64> = samples
-                .iter()
-                .map(|s| s["sample_id"].as_u64().unwrap())
-                .collect();
-            // Whole blocks, a partial block and the one-at-a-time tail all go through here.
-            for take in [ids.len(), 100, 70, 9, 3] {
-                let take = take.min(ids.len());
-                let got = g.generate_ids(Seeding::Plain, ids[..take].iter().copied());
-                for (p, s) in got.iter().zip(samples) {
-                    assert_same(&name, p, s);
-                }
+            assert_eq!(g.backend(), backend);
+            let samples: Vec<&Value> = case["samples"].as_array().unwrap().iter().collect();
+            checked += check_blocks(&name, &g, Seeding::Plain, &samples);
+            // All of a case's ids in one call too (whole blocks and a ragged tail).
+            let ids = samples.iter().map(|s| s["sample_id"].as_u64().unwrap());
+            let mut got = Vec::new();
+            g.generate_into(Seeding::Plain, ids, &mut got);
+            for (p, s) in got.iter().zip(&samples) {
+                assert_same(&name, p, s);
             }
         }
         for case in v["distributed_cases"].as_array().unwrap() {
@@ -111,19 +131,23 @@ fn block_kernel_is_bit_exact_on_every_backend() {
             let g = Generator::new(config(&case["config"]))
                 .unwrap()
                 .with_backend(backend);
-            for s in case["samples"].as_array().unwrap() {
-                let rank = s["rank"].as_u64().unwrap();
-                let id = s["sample_id"].as_u64().unwrap();
-                // A full block of the same sample exercises every lane.
-                let got = g.generate_ids(
-                    Seeding::RankAware { base_seed, rank },
-                    std::iter::repeat_n(id, 64),
-                );
-                for p in &got {
-                    assert_same(&name, p, s);
-                }
+            let samples = case["samples"].as_array().unwrap();
+            let mut ranks: Vec<u64> = samples
+                .iter()
+                .map(|s| s["rank"].as_u64().unwrap())
+                .collect();
+            ranks.dedup();
+            for rank in ranks {
+                let of_rank: Vec<&Value> = samples
+                    .iter()
+                    .filter(|s| s["rank"].as_u64() == Some(rank))
+                    .collect();
+                checked +=
+                    check_blocks(&name, &g, Seeding::RankAware { base_seed, rank }, &of_rank);
             }
         }
+        // Every reference sample went through every block length.
+        assert!(checked > 5_000, "{backend}: only {checked} records checked");
     }
 }
 

@@ -10,7 +10,7 @@ use dpa::bench::{
     BenchReport, BenchmarkRunner,
 };
 use dpa::formats::{write_record, RecordStyle};
-use dpa::{id_range, Batcher, Engine, EngineConfig, Generator, Seeding, StatsAccumulator};
+use dpa::{id_range, Batcher, Engine, EngineConfig, Seeding, StatsAccumulator};
 
 use super::config_args::ConfigArgs;
 use super::engine_args::BatchArgs;
@@ -108,7 +108,7 @@ fn load_baseline(path: &Path) -> Result<BenchReport, Failure> {
 
 pub fn run(args: BenchArgs) -> CmdResult {
     let config = args.config.resolve()?;
-    let generator = Arc::new(Generator::new(config.clone())?);
+    let generator = Arc::new(super::kernel::generator(config.clone())?);
     let ids = id_range(0, args.num_samples)?;
     let batch_config = args.batch.config()?;
     if args.iterations == 0 {

@@ -73,11 +73,9 @@ impl From<dpa::ConfigError> for Failure {
 }
 
 impl From<dpa::Error> for Failure {
+    /// Every library data error, a config found inside a file included, is a data error.
     fn from(e: dpa::Error) -> Self {
-        match e {
-            dpa::Error::Config { .. } => Failure::usage(e),
-            _ => Failure::data(e),
-        }
+        Failure::data(e)
     }
 }
 

@@ -102,7 +102,7 @@ fn interleave(round: &mut Vec<Batch>) -> Vec<Params> {
 
 pub fn run(args: GenerateArgs) -> CmdResult {
     // Everything the user chose is checked before any file is touched.
-    let generator = Arc::new(Generator::new(args.config.resolve()?)?);
+    let generator = Arc::new(super::kernel::generator(args.config.resolve()?)?);
     id_range(args.start_id, args.num_samples)?;
     let (seeding, first, count) = match (args.rank, args.world_size) {
         (Some(rank), Some(world_size)) => {

@@ -6,6 +6,7 @@ pub mod convert_cmd;
 pub mod engine_args;
 pub mod failure;
 pub mod generate;
+pub mod kernel;
 pub mod merge_cmd;
 pub mod output;
 pub mod params_cmd;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use dpa::formats::{write_record, RecordStyle};
-use dpa::{Generator, Seeding};
+use dpa::Seeding;
 
 use super::config_args::ConfigArgs;
 use super::failure::{CmdResult, Failure};
@@ -63,7 +63,7 @@ fn read_ids(path: &Path, ids: &mut Vec<u64>) -> Result<(), dpa::Error> {
 }
 
 pub fn run(args: ParamsArgs) -> CmdResult {
-    let generator = Generator::new(args.config.resolve()?)?;
+    let generator = super::kernel::generator(args.config.resolve()?)?;
     if let (Some(rank), Some(world_size)) = (args.rank, args.world_size) {
         dpa::split_range(0, world_size, rank)?;
     }

@@ -41,6 +41,7 @@ struct Verifier<'a> {
     generator: Option<Arc<Generator>>,
     base_seed: u64,
     pool: &'a dpa::Engine,
+    backend: dpa::kernel::Backend,
     block: Vec<Params>,
     checked: u64,
     stats: StatsAccumulator,
@@ -121,12 +122,12 @@ impl RecordHandler for Verifier<'_> {
                 return Err(Error::data(self.path, "header", "stopped"));
             }
         };
-        self.generator = Some(Arc::new(Generator::new(config).map_err(|source| {
-            Error::Config {
-                path: self.path.to_path_buf(),
-                source,
-            }
-        })?));
+        let generator = Generator::new(config).map_err(|error| Error::Config {
+            path: self.path.to_path_buf(),
+            position: "header".into(),
+            error,
+        })?;
+        self.generator = Some(Arc::new(generator.with_backend(self.backend)));
         self.base_seed = self
             .base_seed_flag
             .or_else(|| {
@@ -156,6 +157,7 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         generator: None,
         base_seed: 0,
         pool: &engine,
+        backend: super::kernel::backend()?,
         block: Vec::with_capacity(BLOCK),
         checked: 0,
         stats: StatsAccumulator::new(),

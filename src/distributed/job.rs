@@ -47,6 +47,8 @@ pub struct GenerateJob {
     pub output_dir: PathBuf,
     /// Statistics in the shards and the manifest.
     pub with_stats: bool,
+    /// The kernel backend (every backend gives the same bits).
+    pub backend: crate::kernel::Backend,
 }
 
 /// Why a rank could not do its part.
@@ -134,7 +136,7 @@ pub fn run_generate<C: Communicator>(
     let size = comm.size() as u64;
     let (first, count, seeding) = job.shard(rank, size)?;
     let meta = job.shard_metadata(rank, size)?;
-    let generator = Arc::new(Generator::new(job.config.clone())?);
+    let generator = Arc::new(Generator::new(job.config.clone())?.with_backend(job.backend));
     let engine = Engine::new(EngineConfig {
         threads: job.threads,
         ..Default::default()

@@ -23,6 +23,16 @@ use crate::split::IdRange;
 /// to keep every thread busy and memory low (65,536 records are about 6 MiB).
 pub const DEFAULT_CHUNK_SIZE: usize = 16_384;
 
+/// The most worker threads an engine starts (more is refused, not clamped).
+pub const MAX_THREADS: usize = 1024;
+
+/// The largest chunk, in ids (about 100 MiB of records): beyond it a chunk no longer
+/// bounds memory in any useful way.
+pub const MAX_CHUNK_SIZE: usize = 1 << 20;
+
+/// The most chunks an engine keeps ahead of its consumer.
+pub const MAX_IN_FLIGHT: usize = 4096;
+
 /// Settings of an [`Engine`].
 ///
 /// # Examples
@@ -69,13 +79,14 @@ impl Default for EngineConfig {
 /// ```
 #[derive(Debug)]
 pub struct Engine {
-    pool: rayon::ThreadPool,
+    pool: Arc<rayon::ThreadPool>,
     config: EngineConfig,
 }
 
 impl Engine {
-    /// Builds the thread pool. `threads: Some(0)`, `chunk_size: 0` are errors;
-    /// `in_flight: 0` means two chunks per thread.
+    /// Builds the thread pool. `threads` must be in `1..=MAX_THREADS`, `chunk_size` in
+    /// `1..=MAX_CHUNK_SIZE` and `in_flight` at most [`MAX_IN_FLIGHT`]; `in_flight: 0`
+    /// means two chunks per thread.
     ///
     /// # Examples
     ///
@@ -84,17 +95,22 @@ impl Engine {
     /// assert!(dpa::Engine::new(bad).is_err());
     /// ```
     pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
-        if config.threads == Some(0) {
-            return Err(ConfigError::Invalid {
-                field: "threads",
-                message: "must be at least 1".into(),
-            });
+        let within = |field: &'static str, value: usize, max: usize| {
+            if (1..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError::Invalid {
+                    field,
+                    message: format!("must be between 1 and {max}, got {value}"),
+                })
+            }
+        };
+        if let Some(t) = config.threads {
+            within("threads", t, MAX_THREADS)?;
         }
-        if config.chunk_size == 0 {
-            return Err(ConfigError::Invalid {
-                field: "chunk_size",
-                message: "must be at least 1".into(),
-            });
+        within("chunk_size", config.chunk_size, MAX_CHUNK_SIZE)?;
+        if config.in_flight > MAX_IN_FLIGHT {
+            within("in_flight", config.in_flight, MAX_IN_FLIGHT)?;
         }
         let mut builder =
             rayon::ThreadPoolBuilder::new().thread_name(|i| format!("dpa-worker-{i}"));
@@ -109,7 +125,10 @@ impl Engine {
         if config.in_flight == 0 {
             config.in_flight = 2 * pool.current_num_threads();
         }
-        Ok(Engine { pool, config })
+        Ok(Engine {
+            pool: Arc::new(pool),
+            config,
+        })
     }
 
     /// Number of worker threads.
@@ -191,7 +210,13 @@ impl Engine {
         ids: IdRange,
     ) -> OrderedChunks {
         let plan = ChunkPlan::new(ids, self.config.chunk_size);
-        OrderedChunks::start(&self.pool, generator, seeding, plan, self.config.in_flight)
+        OrderedChunks::start(
+            self.pool.clone(),
+            generator,
+            seeding,
+            plan,
+            self.config.in_flight,
+        )
     }
 
     /// Records of `ids` in id order, streaming (see [`Engine::chunks`]).

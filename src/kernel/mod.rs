@@ -6,6 +6,7 @@
 //! with a portable fallback that gives the same bits.
 
 #![allow(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 mod mt_lanes;
 #[cfg(target_arch = "x86_64")]
@@ -46,8 +47,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The fastest backend this CPU supports (`DPA_KERNEL=portable|avx2|avx512` overrides
-    /// it, if the CPU supports the one named).
+    /// The fastest backend this CPU supports. The library reads no environment: a
+    /// program that lets its users choose (the `dpa` binaries read `DPA_KERNEL`) parses
+    /// the choice with [`str::parse`] and passes it to
+    /// [`Generator::with_backend`](crate::Generator::with_backend).
     ///
     /// # Examples
     ///
@@ -58,21 +61,10 @@ impl Backend {
     pub fn detect() -> Backend {
         static DETECTED: OnceLock<Backend> = OnceLock::new();
         *DETECTED.get_or_init(|| {
-            let forced = std::env::var("DPA_KERNEL")
-                .ok()
-                .and_then(|v| match v.as_str() {
-                    "portable" | "scalar" => Some(Backend::Portable),
-                    "avx2" => Some(Backend::Avx2),
-                    "avx512" => Some(Backend::Avx512),
-                    _ => None,
-                });
-            match forced {
-                Some(b) if b.is_supported() => b,
-                _ => Backend::available()
-                    .into_iter()
-                    .last()
-                    .unwrap_or(Backend::Portable),
-            }
+            Backend::available()
+                .into_iter()
+                .last()
+                .unwrap_or(Backend::Portable)
         })
     }
 
@@ -90,7 +82,7 @@ impl Backend {
             .collect()
     }
 
-    /// True when this CPU can run the backend.
+    /// True when this CPU has every instruction-set feature the backend's code enables.
     ///
     /// # Examples
     ///
@@ -102,8 +94,13 @@ impl Backend {
             Backend::Portable => true,
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            // Every feature that `draw5_avx512` enables.
             #[cfg(target_arch = "x86_64")]
-            Backend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Backend::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && std::arch::is_x86_feature_detected!("avx2")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -121,6 +118,36 @@ impl Backend {
             Backend::Portable => "portable",
             Backend::Avx2 => "avx2",
             Backend::Avx512 => "avx512",
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = crate::ConfigError;
+
+    /// Parses `portable` (or `scalar`), `avx2` or `avx512`; anything else is an error
+    /// naming the valid values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::kernel::Backend;
+    /// assert_eq!("avx2".parse::<Backend>().unwrap(), Backend::Avx2);
+    /// let err = "sse9".parse::<Backend>().unwrap_err().to_string();
+    /// assert!(err.contains("portable, avx2, avx512"), "{err}");
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "portable" | "scalar" => Ok(Backend::Portable),
+            "avx2" => Ok(Backend::Avx2),
+            "avx512" => Ok(Backend::Avx512),
+            _ => Err(crate::ConfigError::Invalid {
+                field: "kernel",
+                message: format!(
+                    "unknown kernel backend '{}' (expected one of: portable, avx2, avx512)",
+                    crate::error::shorten(s)
+                ),
+            }),
         }
     }
 }
@@ -150,11 +177,13 @@ pub(crate) fn draw5_block(
     #[cfg(target_arch = "x86_64")]
     {
         if backend == Backend::Avx512 && Backend::Avx512.is_supported() {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
+            // SAFETY: `draw5_avx512` enables avx512f, avx512vl and avx2, and
+            // `Backend::Avx512.is_supported()` has just checked each of the three.
             return unsafe { draw5_avx512(seeds, scratch) };
         }
         if backend == Backend::Avx2 && Backend::Avx2.is_supported() {
-            // SAFETY: the CPU supports AVX2 (checked just above).
+            // SAFETY: `draw5_avx2` enables avx2 only, which
+            // `Backend::Avx2.is_supported()` has just checked.
             return unsafe { draw5_avx2(seeds, scratch) };
         }
     }
@@ -173,7 +202,8 @@ pub(crate) fn sha_chain(
     #[cfg(target_arch = "x86_64")]
     {
         if backend != Backend::Portable && sha_ni_supported() {
-            // SAFETY: the CPU has the SHA extensions, SSE4.1 and SSSE3 (checked above).
+            // SAFETY: `run_chain` enables sha, sse2, ssse3 and sse4.1, and
+            // `sha_ni_supported()` has just checked each of the four.
             unsafe { sha_ni::run_chain(states, steps) };
             return true;
         }
@@ -215,12 +245,23 @@ pub(crate) mod sha_ni_types {
     }
 }
 
+/// The block stage compiled for AVX2.
+///
+/// # Safety
+///
+/// Safe code, but callable only on a CPU with AVX2 (`Backend::Avx2.is_supported()`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn draw5_avx2(seeds: &[u32; LANES], scratch: &mut Scratch) -> [[f64; 5]; LANES] {
     draw5_lanes(seeds, scratch)
 }
 
+/// The block stage compiled for AVX-512.
+///
+/// # Safety
+///
+/// Safe code, but callable only on a CPU with AVX-512F, AVX-512VL and AVX2
+/// (`Backend::Avx512.is_supported()` checks all three).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx2")]
 fn draw5_avx512(seeds: &[u32; LANES], scratch: &mut Scratch) -> [[f64; 5]; LANES] {

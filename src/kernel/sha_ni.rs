@@ -54,10 +54,11 @@ impl TailSchedule {
 }
 
 /// ABEF/CDGH register pair of a state.
-#[inline(always)]
-unsafe fn load_state(state: &[u32; 8]) -> (__m128i, __m128i) {
-    let tmp = _mm_loadu_si128(state.as_ptr() as *const __m128i);
-    let s1 = _mm_loadu_si128(state.as_ptr().add(4) as *const __m128i);
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline]
+fn load_state(state: &[u32; 8]) -> (__m128i, __m128i) {
+    let tmp = load(&state[..4]);
+    let s1 = load(&state[4..]);
     let tmp = _mm_shuffle_epi32(tmp, 0xB1);
     let s1 = _mm_shuffle_epi32(s1, 0x1B);
     let s0 = _mm_alignr_epi8(tmp, s1, 8);
@@ -65,19 +66,41 @@ unsafe fn load_state(state: &[u32; 8]) -> (__m128i, __m128i) {
     (s0, s1)
 }
 
-#[inline(always)]
-unsafe fn store_state(s0: __m128i, s1: __m128i, state: &mut [u32; 8]) {
+/// Four words as a vector (an unaligned load).
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline]
+fn load(words: &[u32]) -> __m128i {
+    assert!(words.len() >= 4);
+    // SAFETY: `words` holds at least four u32 (asserted), so the 16 bytes read are in
+    // bounds; `_mm_loadu_si128` has no alignment requirement; SSE2 is enabled here.
+    unsafe { _mm_loadu_si128(words.as_ptr().cast::<__m128i>()) }
+}
+
+/// A vector into four words (an unaligned store).
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline]
+fn store(v: __m128i, words: &mut [u32]) {
+    assert!(words.len() >= 4);
+    // SAFETY: `words` holds at least four u32 (asserted), so the 16 bytes written are
+    // in bounds of a unique borrow; `_mm_storeu_si128` has no alignment requirement.
+    unsafe { _mm_storeu_si128(words.as_mut_ptr().cast::<__m128i>(), v) }
+}
+
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline]
+fn store_state(s0: __m128i, s1: __m128i, state: &mut [u32; 8]) {
     let tmp = _mm_shuffle_epi32(s0, 0x1B);
     let s1 = _mm_shuffle_epi32(s1, 0xB1);
     let a = _mm_blend_epi16(tmp, s1, 0xF0);
     let b = _mm_alignr_epi8(s1, tmp, 8);
-    _mm_storeu_si128(state.as_mut_ptr() as *mut __m128i, a);
-    _mm_storeu_si128(state.as_mut_ptr().add(4) as *mut __m128i, b);
+    store(a, &mut state[..4]);
+    store(b, &mut state[4..]);
 }
 
 /// Four rounds for each stream, with `wk` = message words plus constants.
-#[inline(always)]
-unsafe fn rounds4<const S: usize>(s0: &mut [__m128i; S], s1: &mut [__m128i; S], wk: &[__m128i; S]) {
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline]
+fn rounds4<const S: usize>(s0: &mut [__m128i; S], s1: &mut [__m128i; S], wk: &[__m128i; S]) {
     for j in 0..S {
         s1[j] = _mm_sha256rnds2_epu32(s1[j], s0[j], wk[j]);
     }
@@ -88,8 +111,9 @@ unsafe fn rounds4<const S: usize>(s0: &mut [__m128i; S], s1: &mut [__m128i; S], 
 }
 
 /// One chain step for `S` streams: `state = sha256(hex(state) + tail)`.
-#[inline(always)]
-unsafe fn step<const S: usize>(states: &mut [[u32; 8]; S], tails: &[TailSchedule]) {
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+#[inline]
+fn step<const S: usize>(states: &mut [[u32; 8]; S], tails: &[TailSchedule]) {
     // The hex block, hashed from the initial value, with its own message schedule.
     // Its message words come from the state with byte shuffles: digest bytes in order,
     // nibbles split and looked up as ASCII, then read as big-endian words.
@@ -103,7 +127,7 @@ unsafe fn step<const S: usize>(states: &mut [[u32; 8]; S], tails: &[TailSchedule
     let mut w = [[_mm_setzero_si128(); 4]; S];
     for j in 0..S {
         for half in 0..2 {
-            let x = _mm_loadu_si128(states[j].as_ptr().add(4 * half) as *const __m128i);
+            let x = load(&states[j][4 * half..]);
             let bytes = _mm_shuffle_epi8(x, bswap);
             let hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibble);
             let lo = _mm_and_si128(bytes, low_nibble);
@@ -117,7 +141,7 @@ unsafe fn step<const S: usize>(states: &mut [[u32; 8]; S], tails: &[TailSchedule
     let mut s0 = [iv0; S];
     let mut s1 = [iv1; S];
     for g in 0..16 {
-        let k = _mm_loadu_si128(K.as_ptr().add(4 * g) as *const __m128i);
+        let k = load(&K[4 * g..]);
         let mut wk = [k; S];
         for j in 0..S {
             let slot = g % 4;
@@ -139,7 +163,7 @@ unsafe fn step<const S: usize>(states: &mut [[u32; 8]; S], tails: &[TailSchedule
     for tail in tails {
         let (save0, save1) = (s0, s1);
         for g in 0..16 {
-            let wk = _mm_loadu_si128(tail.0.as_ptr().add(4 * g) as *const __m128i);
+            let wk = load(&tail.0[4 * g..]);
             rounds4(&mut s0, &mut s1, &[wk; S]);
         }
         for j in 0..S {
@@ -157,9 +181,10 @@ unsafe fn step<const S: usize>(states: &mut [[u32; 8]; S], tails: &[TailSchedule
 ///
 /// # Safety
 ///
-/// The CPU must support the SHA extensions, SSE4.1 and SSSE3.
+/// The function itself is safe code, but it may only be called on a CPU that has
+/// every feature it enables: SHA, SSE2, SSSE3 and SSE4.1 (see [`supported`]).
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-pub(crate) unsafe fn run_chain(states: &mut [[u32; 8]], steps: &[Box<[TailSchedule]>]) {
+pub(crate) fn run_chain(states: &mut [[u32; 8]], steps: &[Box<[TailSchedule]>]) {
     let mut groups = states.chunks_exact_mut(4);
     for group in groups.by_ref() {
         let group: &mut [[u32; 8]; 4] = group.try_into().unwrap_or_else(|_| unreachable!());
@@ -175,9 +200,10 @@ pub(crate) unsafe fn run_chain(states: &mut [[u32; 8]], steps: &[Box<[TailSchedu
     }
 }
 
-/// True when the CPU has what [`run_chain`] needs.
+/// True when the CPU has every feature [`run_chain`] enables.
 pub(crate) fn supported() -> bool {
     std::arch::is_x86_feature_detected!("sha")
-        && std::arch::is_x86_feature_detected!("sse4.1")
+        && std::arch::is_x86_feature_detected!("sse2")
         && std::arch::is_x86_feature_detected!("ssse3")
+        && std::arch::is_x86_feature_detected!("sse4.1")
 }
