@@ -1,4 +1,5 @@
 //! `dpa-mpi`: distributed generation and scaling benchmarks over MPI.
+#![deny(unsafe_code)]
 //!
 //! ```sh
 //! mpirun -n 4 dpa-mpi generate -n 100000000 --output-dir out/
@@ -21,6 +22,8 @@ use dpa::distributed::{
     ReduceOp,
 };
 use dpa::{id_range, Engine, EngineConfig, Format, Generator, Seeding};
+use mpi::traits::Communicator as _;
+use mpi::Threading;
 
 #[allow(dead_code)]
 mod cli;
@@ -120,6 +123,19 @@ enum Command {
     },
 }
 
+/// The panic hook: a panic on any rank ends the whole job instead of leaving the other
+/// ranks waiting in a collective. `MPI_Abort` is called when this thread may call MPI
+/// (the main thread, or any thread at `MPI_THREAD_MULTIPLE`); otherwise the process
+/// aborts, and `mpirun` ends the job when one of its processes dies.
+fn abort_job(rank: usize, threading: Threading, info: &std::panic::PanicHookInfo<'_>) {
+    eprintln!("dpa-mpi: rank {rank}: panic: {info}");
+    let main_thread = std::thread::current().name() == Some("main");
+    if main_thread || threading == Threading::Multiple {
+        mpi::topology::SimpleCommunicator::world().abort(101);
+    }
+    std::process::abort();
+}
+
 fn abort_on_error<C: Communicator>(comm: &C, e: JobError) -> ! {
     let code = match e {
         JobError::Config(_) => USAGE,
@@ -184,22 +200,15 @@ fn main() -> ExitCode {
             return ExitCode::from(f.code);
         }
     };
-    let Some(universe) = mpi::initialize() else {
+    // Rayon's worker threads never call MPI, but a panic on one of them must end the
+    // job: MPI_Abort from that thread is allowed only at MPI_THREAD_MULTIPLE.
+    let Some((universe, threading)) = mpi::initialize_with_threading(Threading::Multiple) else {
         eprintln!("dpa-mpi: error: MPI was already initialised");
         return ExitCode::from(DATA);
     };
     let comm = MpiCommunicator::new(universe.world());
     let rank = comm.rank();
-    // A panic on any rank ends the whole job instead of leaving the others waiting.
-    std::panic::set_hook(Box::new(move |info| {
-        eprintln!("dpa-mpi: rank {rank}: panic: {info}");
-        // SAFETY: MPI is initialised; MPI_Abort on the world communicator is allowed
-        // from any thread that MPI was initialised for, and does not return.
-        unsafe {
-            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
-        }
-        std::process::abort();
-    }));
+    std::panic::set_hook(Box::new(move |info| abort_job(rank, threading, info)));
     match prepared {
         Prepared::Generate { job, quiet } => match run_generate(&comm, &job) {
             Ok(Some(manifest)) => {
@@ -286,12 +295,25 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
             append,
             plot,
         } => {
-            if *threads == 0 || *iterations == 0 {
-                return Err(Failure::usage_msg(
-                    "--threads and --iterations must be at least 1",
-                ));
+            if !(1..=dpa::engine::MAX_THREADS).contains(threads) {
+                return Err(Failure::usage_msg(format!(
+                    "--threads: must be between 1 and {}, got {threads}",
+                    dpa::engine::MAX_THREADS
+                )));
+            }
+            if !(1..=cli::bench_cmd::MAX_ITERATIONS).contains(iterations) {
+                return Err(Failure::usage_msg(format!(
+                    "--iterations: must be between 1 and {}, got {iterations}",
+                    cli::bench_cmd::MAX_ITERATIONS
+                )));
             }
             id_range(0, *num_samples)?;
+            if *num_samples > cli::bench_cmd::MAX_IN_MEMORY {
+                return Err(Failure::usage_msg(format!(
+                    "--num-samples: each rank holds its samples in memory: at most {}, got {num_samples}",
+                    cli::bench_cmd::MAX_IN_MEMORY
+                )));
+            }
             Ok(Prepared::Bench(BenchJob {
                 scaling: *scaling,
                 generator: Arc::new(cli::kernel::generator(config.resolve()?)?),
@@ -413,23 +435,25 @@ fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
     let mut report = BenchReport::new(vec![result]);
     if let Some(path) = &b.export_json {
         if b.append && path.exists() {
-            let old: BenchReport = std::fs::read_to_string(path)
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .ok_or_else(|| {
-                    Failure::data(anyhow::anyhow!(
-                        "{}: not a dpa bench report",
-                        path.display()
-                    ))
-                })?;
+            let text = dpa::formats::limits::read_text_capped(
+                path,
+                dpa::formats::limits::MAX_DOCUMENT_BYTES,
+                "report",
+            )?;
+            let old: BenchReport = serde_json::from_str(&text).map_err(|e| {
+                Failure::data(dpa::Error::data(
+                    path,
+                    format!("line {} column {}", e.line(), e.column()),
+                    format!("not a dpa bench report: {e}"),
+                ))
+            })?;
             let mut results = old.results;
             results.retain(|r| r.name != report.results[0].name);
             results.append(&mut report.results);
             results.sort_by_key(|r| r.parameters.threads);
             report.results = results;
         }
-        std::fs::write(path, to_json(&report))
-            .map_err(|e| Failure::data(dpa::Error::io(path, e)))?;
+        write_atomically(path, to_json(&report).as_bytes())?;
     }
     if let Some(path) = &b.plot {
         let svg = scaling_chart_svg(&report, "ranks").map_err(Failure::usage_msg)?;

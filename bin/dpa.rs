@@ -1,4 +1,5 @@
 //! `dpa`: generate, look up, split and summarise deterministic augmentation parameters.
+#![deny(unsafe_code)]
 
 use std::process::ExitCode;
 
@@ -25,7 +26,7 @@ enum Command {
     Params(cli::params_cmd::ParamsArgs),
     /// Print the range of sample positions each rank owns.
     Split(cli::split_cmd::SplitArgs),
-    /// Print the statistics of a saved file (json or jsonl).
+    /// Print the statistics of a saved file (json, jsonl or bincode).
     Stats(cli::stats_cmd::StatsArgs),
     /// List the presets and their values.
     Presets(cli::presets_cmd::PresetsArgs),

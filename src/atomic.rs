@@ -2,9 +2,15 @@
 //!
 //! A reader never sees a half-written file at the final path, and an existing file at
 //! the final path is untouched until the new one is complete.
+//!
+//! A run owns its partial file: it creates it exclusively (or takes over one left by a
+//! run that died), holds an exclusive lock on it until it is renamed, and never follows
+//! a symbolic link to it. A second run that finds the partial file locked refuses to
+//! touch it.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -53,16 +59,91 @@ pub fn partial_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Opens `<path>.partial` for this run alone: created exclusively, or (left by a run
+/// that died) opened without following links and locked. `None` when `create` is false
+/// and there is no partial file.
+fn own_partial(partial: &Path, create: bool) -> Result<Option<File>, Error> {
+    let err = |e: io::Error| Error::io(partial, e);
+    for _ in 0..8 {
+        if create {
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(partial)
+            {
+                Ok(file) => return lock_owned(partial, file).map(Some),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(err(e)),
+            }
+        }
+        let opened = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(partial);
+        let file = match opened {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && create => continue,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(err(io::Error::other(
+                    "is a symbolic link; dpa never writes through a link: remove it",
+                )))
+            }
+            Err(e) => return Err(err(e)),
+        };
+        match lock_owned(partial, file) {
+            Err(Error::Io { error, .. }) if error.kind() == io::ErrorKind::NotFound => continue,
+            other => return other.map(Some),
+        }
+    }
+    Err(err(io::Error::other(
+        "kept changing while it was opened (another run?): try again",
+    )))
+}
+
+/// Locks `file` (opened as `partial`) exclusively, and checks that it is a regular
+/// file still at that path. `NotFound` means it was renamed or removed meanwhile.
+fn lock_owned(partial: &Path, file: File) -> Result<File, Error> {
+    let err = |e: io::Error| Error::io(partial, e);
+    let meta = file.metadata().map_err(err)?;
+    if !meta.is_file() {
+        return Err(err(io::Error::other(
+            "exists and is not a regular file: remove it",
+        )));
+    }
+    file.try_lock().map_err(|e| match e {
+        fs::TryLockError::WouldBlock => err(io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            "another dpa run is writing this file (it holds its lock); wait for it, or write elsewhere",
+        )),
+        fs::TryLockError::Error(e) => err(e),
+    })?;
+    match fs::symlink_metadata(partial) {
+        Ok(now) if now.dev() == meta.dev() && now.ino() == meta.ino() => Ok(file),
+        Ok(_) => Err(err(io::Error::from(io::ErrorKind::NotFound))),
+        Err(e) => Err(err(e)),
+    }
+}
+
 impl AtomicFile {
-    /// Starts writing `path` (through `<path>.partial`, created or truncated).
+    /// Starts writing `path` through `<path>.partial`, which this run then owns: it
+    /// is created exclusively, or, if a run that died left one, taken over and emptied.
     ///
-    /// Fails at once when `path` is a directory or its folder does not exist.
+    /// Fails at once when `path` is a folder, its folder does not exist, another run
+    /// is writing the same partial file, or the partial path is a symbolic link.
     ///
     /// # Examples
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
     /// assert!(dpa::AtomicFile::create(dir.path()).is_err());
+    /// let path = dir.path().join("x");
+    /// let first = dpa::AtomicFile::create(&path).unwrap();
+    /// let err = dpa::AtomicFile::create(&path).unwrap_err();
+    /// assert!(err.to_string().contains("another dpa run"), "{err}");
     /// ```
     pub fn create(path: &Path) -> Result<Self, Error> {
         if path.is_dir() {
@@ -73,7 +154,7 @@ impl AtomicFile {
         }
         if let Ok(meta) = fs::metadata(path) {
             if !meta.is_file() {
-                let file = fs::OpenOptions::new()
+                let file = OpenOptions::new()
                     .write(true)
                     .open(path)
                     .map_err(|e| Error::io(path, e))?;
@@ -86,7 +167,9 @@ impl AtomicFile {
             }
         }
         let partial = partial_path(path);
-        let file = File::create(&partial).map_err(|e| Error::io(&partial, e))?;
+        let file = own_partial(&partial, true)?
+            .ok_or_else(|| Error::io(&partial, io::Error::from(io::ErrorKind::NotFound)))?;
+        file.set_len(0).map_err(|e| Error::io(&partial, e))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             partial: Some(partial),
@@ -95,8 +178,10 @@ impl AtomicFile {
         })
     }
 
-    /// Continues writing an existing `<path>.partial` after its first `keep` bytes
-    /// (the rest is cut off).
+    /// Takes over the `<path>.partial` an interrupted run left, to continue it; `None`
+    /// if there is none. The file is locked for this run and positioned at its end;
+    /// read it back with [`AtomicFile::read_partial`], then cut it with
+    /// [`AtomicFile::keep`]. It is kept when dropped without a commit.
     ///
     /// # Examples
     ///
@@ -104,26 +189,85 @@ impl AtomicFile {
     /// use std::io::Write;
     /// let dir = tempfile::tempdir().unwrap();
     /// let path = dir.path().join("r.txt");
+    /// assert!(dpa::AtomicFile::resume(&path).unwrap().is_none());
     /// std::fs::write(dpa::atomic::partial_path(&path), b"hello, torn").unwrap();
-    /// let mut f = dpa::AtomicFile::resume(&path, 7).unwrap();
+    /// let mut f = dpa::AtomicFile::resume(&path).unwrap().unwrap();
+    /// f.keep(7).unwrap();
     /// f.write_all(b"world").unwrap();
     /// f.commit().unwrap();
     /// assert_eq!(std::fs::read(&path).unwrap(), b"hello, world");
     /// ```
-    pub fn resume(path: &Path, keep: u64) -> Result<Self, Error> {
+    pub fn resume(path: &Path) -> Result<Option<Self>, Error> {
         let partial = partial_path(path);
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .open(&partial)
-            .map_err(|e| Error::io(&partial, e))?;
-        file.set_len(keep).map_err(|e| Error::io(&partial, e))?;
-        io::Seek::seek(&mut file, io::SeekFrom::Start(keep)).map_err(|e| Error::io(&partial, e))?;
-        Ok(AtomicFile {
+        let Some(file) = own_partial(&partial, false)? else {
+            return Ok(None);
+        };
+        Ok(Some(AtomicFile {
             path: path.to_path_buf(),
             partial: Some(partial),
             out: Some(BufWriter::with_capacity(1 << 20, file)),
             keep_partial: true,
-        })
+        }))
+    }
+
+    /// A reader of the partial file's current content, from its start (through this
+    /// run's own open file, not its name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("p");
+    /// std::fs::write(dpa::atomic::partial_path(&path), b"abc").unwrap();
+    /// let f = dpa::AtomicFile::resume(&path).unwrap().unwrap();
+    /// let mut text = String::new();
+    /// f.read_partial().unwrap().read_to_string(&mut text).unwrap();
+    /// assert_eq!(text, "abc");
+    /// ```
+    pub fn read_partial(&self) -> Result<File, Error> {
+        let name = self.partial.as_deref().unwrap_or(&self.path);
+        let out = self
+            .out
+            .as_ref()
+            .ok_or_else(|| Error::io(name, io::Error::other("already committed")))?;
+        let mut file = out.get_ref().try_clone().map_err(|e| Error::io(name, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(name, e))?;
+        Ok(file)
+    }
+
+    /// Keeps the first `len` bytes of the partial file, cuts the rest, and continues
+    /// writing after them.
+    ///
+    /// # Examples
+    ///
+    /// See [`AtomicFile::resume`].
+    pub fn keep(&mut self, len: u64) -> Result<(), Error> {
+        let name = self.partial.clone().unwrap_or_else(|| self.path.clone());
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| Error::io(&name, io::Error::other("already committed")))?;
+        out.flush().map_err(|e| Error::io(&name, e))?;
+        let file = out.get_mut();
+        file.set_len(len).map_err(|e| Error::io(&name, e))?;
+        file.seek(SeekFrom::Start(len))
+            .map_err(|e| Error::io(&name, e))?;
+        Ok(())
+    }
+
+    /// The partial file's path, or `None` for a device or pipe written in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let f = dpa::AtomicFile::create(&dir.path().join("z")).unwrap();
+    /// assert!(f.partial().unwrap().ends_with("z.partial"));
+    /// ```
+    pub fn partial(&self) -> Option<&Path> {
+        self.partial.as_deref()
     }
 
     /// Keep `<path>.partial` when dropped without a commit (for resuming later).
@@ -259,6 +403,30 @@ mod tests {
         f.commit().unwrap();
         assert!(fs::metadata(null).unwrap().file_type().is_char_device());
         assert!(!Path::new("/dev/null.partial").exists());
+    }
+
+    #[test]
+    fn a_symbolic_link_at_the_partial_path_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        fs::write(&target, b"keep me").unwrap();
+        let path = dir.path().join("out.jsonl");
+        std::os::unix::fs::symlink(&target, partial_path(&path)).unwrap();
+        let err = AtomicFile::create(&path).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(AtomicFile::resume(&path).is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"keep me");
+    }
+
+    #[test]
+    fn a_partial_file_left_by_a_dead_run_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        fs::write(partial_path(&path), b"stale").unwrap();
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"fresh").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"fresh");
     }
 
     #[test]

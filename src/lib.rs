@@ -33,6 +33,7 @@ pub mod engine;
 pub mod error;
 pub mod fib;
 pub mod formats;
+pub mod identity;
 pub mod kernel;
 pub mod mt;
 pub mod params;

@@ -176,7 +176,9 @@ fn resume_refuses_a_partial_file_from_other_settings() {
         .arg(&target)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("another config"));
+        .stderr(predicate::str::contains(
+            "r.jsonl.partial: record 0 (byte 29): differs from what these settings write",
+        ));
     // Another start id: the ids do not match.
     dpa()
         .args([
@@ -193,7 +195,9 @@ fn resume_refuses_a_partial_file_from_other_settings() {
         .arg(&target)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("expected id 5"));
+        .stderr(predicate::str::contains(
+            "record 0 (byte 13): differs from what these settings write",
+        ));
     assert!(partial.exists() && !target.exists());
     // A binary partial whose header is another run's: refused, kept.
     let other = generate(dir.path(), "other.bin", &["-n", "100", "--preset", "mild"]);

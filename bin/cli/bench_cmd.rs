@@ -9,6 +9,8 @@ use dpa::bench::{
     check_regressions, compare, scaling_chart_svg, to_csv, to_json, to_markdown, BenchParameters,
     BenchReport, BenchmarkRunner,
 };
+use dpa::engine::MAX_THREADS;
+use dpa::formats::limits::{read_text_capped, MAX_DOCUMENT_BYTES};
 use dpa::formats::{write_record, RecordStyle};
 use dpa::{id_range, Batcher, Engine, EngineConfig, Seeding, StatsAccumulator};
 
@@ -96,7 +98,7 @@ fn write_text(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 fn load_baseline(path: &Path) -> Result<BenchReport, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::data(dpa::Error::io(path, e)))?;
+    let text = read_text_capped(path, MAX_DOCUMENT_BYTES, "baseline")?;
     serde_json::from_str(&text).map_err(|e| {
         Failure::data(dpa::Error::data(
             path,
@@ -106,14 +108,49 @@ fn load_baseline(path: &Path) -> Result<BenchReport, Failure> {
     })
 }
 
+/// The most measured (or warm-up) iterations of one benchmark.
+pub const MAX_ITERATIONS: usize = 10_000;
+
+/// The most samples a generation or scaling benchmark holds in memory at once
+/// (about 6 GiB of records); streaming and batch benchmarks take any `-n`.
+pub const MAX_IN_MEMORY: u64 = 1 << 26;
+
+/// Refuses sizes that would loop for ever or allocate without bound, naming the flag.
+fn check_sizes(args: &BenchArgs) -> CmdResult {
+    if !(1..=MAX_ITERATIONS).contains(&args.iterations) {
+        return Err(Failure::usage_msg(format!(
+            "--iterations: must be between 1 and {MAX_ITERATIONS}, got {}",
+            args.iterations
+        )));
+    }
+    if args.warmup > MAX_ITERATIONS {
+        return Err(Failure::usage_msg(format!(
+            "--warmup: must be at most {MAX_ITERATIONS}, got {}",
+            args.warmup
+        )));
+    }
+    let in_memory = matches!(args.kind, BenchKind::Generation | BenchKind::Scaling);
+    if in_memory && args.num_samples > MAX_IN_MEMORY {
+        return Err(Failure::usage_msg(format!(
+            "--num-samples: generation and scaling hold every record in memory: at most {MAX_IN_MEMORY} (bench streaming takes any N), got {}",
+            args.num_samples
+        )));
+    }
+    if !(0.0..=100.0).contains(&args.max_regression) {
+        return Err(Failure::usage_msg(format!(
+            "--max-regression: a percentage from 0 to 100, got {}",
+            args.max_regression
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(args: BenchArgs) -> CmdResult {
     let config = args.config.resolve()?;
     let generator = Arc::new(super::kernel::generator(config.clone())?);
     let ids = id_range(0, args.num_samples)?;
     let batch_config = args.batch.config()?;
-    if args.iterations == 0 {
-        return Err(Failure::usage_msg("--iterations: must be at least 1"));
-    }
+    check_sizes(&args)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads: Vec<usize> = if !args.threads.is_empty() {
         args.threads.clone()
@@ -122,8 +159,10 @@ pub fn run(args: BenchArgs) -> CmdResult {
     } else {
         vec![cores]
     };
-    if threads.contains(&0) {
-        return Err(Failure::usage_msg("--threads: must be at least 1"));
+    if let Some(bad) = threads.iter().find(|t| !(1..=MAX_THREADS).contains(*t)) {
+        return Err(Failure::usage_msg(format!(
+            "--threads: must be between 1 and {MAX_THREADS}, got {bad}"
+        )));
     }
     let baseline = args.baseline.as_deref().map(load_baseline).transpose()?;
 

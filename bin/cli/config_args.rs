@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dpa::formats::limits::{duplicate_key, read_text_capped, MAX_CONFIG_BYTES};
 use dpa::{AugmentationConfig, ConfigError, Param, ParamRange, Preset};
 
 use super::failure::Failure;
@@ -44,7 +45,12 @@ fn parse_preset(s: &str) -> Result<Preset, String> {
 }
 
 fn parse_range(s: &str) -> Result<ParamRange, String> {
-    let err = || format!("expected LO,HI (two numbers separated by a comma), got '{s}'");
+    let err = || {
+        format!(
+            "expected LO,HI (two numbers separated by a comma), got '{}'",
+            dpa::error::shorten(s)
+        )
+    };
     let (lo, hi) = s.split_once(',').ok_or_else(err)?;
     let lo: f64 = lo.trim().parse().map_err(|_| err())?;
     let hi: f64 = hi.trim().parse().map_err(|_| err())?;
@@ -119,10 +125,32 @@ impl ConfigArgs {
 }
 
 /// Reads a config file: the config object itself, or a JSON document whose
-/// `metadata.config` holds one.
+/// `metadata.config` holds one. The file is read up to
+/// [`MAX_CONFIG_BYTES`](dpa::formats::limits::MAX_CONFIG_BYTES); a UTF-8 byte order
+/// mark is skipped; a key given twice is an error.
 pub fn load_config(path: &Path) -> Result<AugmentationConfig, Failure> {
     let named = |msg: String| Failure::usage_msg(format!("--config {}: {msg}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| named(e.to_string()))?;
+    // A path that names no file is a usage error (exit 2); a file that cannot be read
+    // (too large, not text, an I/O error) is a data error (exit 1).
+    let text = read_text_capped(path, MAX_CONFIG_BYTES, "config").map_err(|e| {
+        let missing = matches!(&e, dpa::Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound);
+        let f = anyhow::anyhow!("--config {e}");
+        if missing {
+            Failure::usage(f)
+        } else {
+            Failure::data(f)
+        }
+    })?;
+    match duplicate_key(&text) {
+        Ok(Some(key)) => {
+            return Err(named(format!(
+                "the key \"{}\" is given twice",
+                dpa::error::shorten(&key)
+            )))
+        }
+        Ok(None) => {}
+        Err(e) => return Err(named(e.to_string())),
+    }
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| named(e.to_string()))?;
     let cfg_value = match value.get("metadata") {
         Some(meta) => meta

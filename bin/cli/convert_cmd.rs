@@ -10,7 +10,7 @@ use dpa::{AnySink, Error, FileMetadata, Format, Params, RecordHandler, RecordSin
 use super::config_args::ConfigArgs;
 use super::failure::{CmdResult, Failure};
 use super::generate::output_format;
-use super::output::{is_stdout, Output};
+use super::output::{check_distinct, is_stdout, Output};
 
 /// Arguments of `dpa convert`.
 #[derive(Debug, Args)]
@@ -32,6 +32,7 @@ pub struct ConvertArgs {
 /// Opens the output when the input's metadata is known, then copies records.
 struct Converter<'a> {
     format: Format,
+    input: &'a Path,
     output: &'a Path,
     flags: &'a ConfigArgs,
     sink: Option<AnySink<Output>>,
@@ -52,6 +53,14 @@ impl RecordHandler for Converter<'_> {
                 m.clone()
             }
             other => {
+                if !self.flags.any() && self.format != Format::Jsonl {
+                    self.usage = Some(Failure::usage_msg(format!(
+                        "{} carries no config (JSON Lines), and a {} file records one in its header: pass --preset, --config or the range flags it was generated with",
+                        self.input.display(),
+                        self.format
+                    )));
+                    return Err(Error::data(self.output, "header", "stopped"));
+                }
                 let config = match self.flags.resolve() {
                     Ok(c) => c,
                     Err(f) => {
@@ -66,8 +75,8 @@ impl RecordHandler for Converter<'_> {
                 m
             }
         };
-        let mut out = Output::open(self.output)?;
-        out.keep_partial();
+        // A failed conversion leaves nothing behind: it can simply be run again.
+        let out = Output::open(self.output)?;
         let name = out.name();
         self.sink = Some(AnySink::new(self.format, out, &meta).map_err(|e| Error::io(name, e))?);
         Ok(())
@@ -85,11 +94,10 @@ impl RecordHandler for Converter<'_> {
 
 pub fn run(args: ConvertArgs) -> CmdResult {
     let format = output_format(args.format.as_deref(), &args.output)?;
-    if !is_stdout(&args.input) && !is_stdout(&args.output) && same_file(&args.input, &args.output) {
-        return Err(Failure::usage_msg("IN and OUT are the same file"));
-    }
+    check_distinct(&[("IN", &args.input)], &[("--output", &args.output)])?;
     let mut conv = Converter {
         format,
+        input: &args.input,
         output: &args.output,
         flags: &args.config,
         sink: None,
@@ -114,11 +122,4 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         .map_err(|e| Failure::from(Error::io(&args.output, e)))?;
     out.finish()?;
     Ok(())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }

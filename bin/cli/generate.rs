@@ -5,21 +5,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
 use dpa::atomic::partial_path;
-use dpa::formats::resume::scan_partial;
+use dpa::formats::resume::{check_partial, ExpectedBytes};
 use dpa::{
-    id_range, split_range, AnySink, AtomicFile, Batch, BatchStrategy, Batcher, FileMetadata,
-    Format, Generator, Params, RecordSink, Seeding, SeedingInfo, StatsAccumulator,
+    id_range, split_range, AnySink, AtomicFile, Batch, BatchStrategy, Batcher, Engine,
+    FileMetadata, Format, Generator, Params, RecordSink, Seeding, SeedingInfo, StatsAccumulator,
 };
 
 use super::config_args::ConfigArgs;
 use super::engine_args::{BatchArgs, EngineArgs};
 use super::failure::{CmdResult, Failure};
-use super::output::{is_stdout, Counting, Output};
+use super::output::{check_distinct, is_stdout, Counting, Output};
 use super::progress::records_bar;
-use super::stats_file::write_statistics;
+use super::stats_file::write_statistics_to;
 
 /// Arguments of `dpa generate`.
 #[derive(Debug, Args)]
@@ -100,209 +99,304 @@ fn interleave(round: &mut Vec<Batch>) -> Vec<Params> {
     out
 }
 
+/// What a run generates, checked before any file is touched.
+struct Plan {
+    generator: Arc<Generator>,
+    seeding: Seeding,
+    first: u64,
+    count: u64,
+    format: Format,
+    meta: FileMetadata,
+}
+
+impl Plan {
+    fn new(args: &GenerateArgs) -> Result<Plan, Failure> {
+        let generator = Arc::new(super::kernel::generator(args.config.resolve()?)?);
+        id_range(args.start_id, args.num_samples)?;
+        let (seeding, first, count) = match (args.rank, args.world_size) {
+            (Some(rank), Some(world_size)) => {
+                let shard = split_range(args.num_samples, world_size, rank)?;
+                let seeding = Seeding::RankAware {
+                    base_seed: args.base_seed.unwrap_or(0),
+                    rank,
+                };
+                (
+                    seeding,
+                    args.start_id + shard.start,
+                    shard.end - shard.start,
+                )
+            }
+            _ => (Seeding::Plain, args.start_id, args.num_samples),
+        };
+        let format = output_format(args.format.as_deref(), &args.output)?;
+        let mut meta = FileMetadata::for_config(generator.config().clone(), Some(count));
+        meta.start_id = Some(first);
+        meta.seeding = Some(SeedingInfo::new(seeding, args.world_size));
+        Ok(Plan {
+            generator,
+            seeding,
+            first,
+            count,
+            format,
+            meta,
+        })
+    }
+}
+
 pub fn run(args: GenerateArgs) -> CmdResult {
     // Everything the user chose is checked before any file is touched.
-    let generator = Arc::new(super::kernel::generator(args.config.resolve()?)?);
-    id_range(args.start_id, args.num_samples)?;
-    let (seeding, first, count) = match (args.rank, args.world_size) {
-        (Some(rank), Some(world_size)) => {
-            let shard = split_range(args.num_samples, world_size, rank)?;
-            let seeding = Seeding::RankAware {
-                base_seed: args.base_seed.unwrap_or(0),
-                rank,
-            };
-            (
-                seeding,
-                args.start_id + shard.start,
-                shard.end - shard.start,
-            )
-        }
-        _ => (Seeding::Plain, args.start_id, args.num_samples),
-    };
-    let format = output_format(args.format.as_deref(), &args.output)?;
+    let plan = Plan::new(&args)?;
     let batch_config = args.batch.config()?;
     let engine = args.engine.build()?;
-    if args.stats.as_ref() == Some(&args.output) {
-        return Err(Failure::usage_msg(
-            "--stats and --output must be different files",
-        ));
-    }
     if args.resume && is_stdout(&args.output) {
         return Err(Failure::usage_msg(
             "--resume needs an output file (-o PATH)",
         ));
     }
-
-    let mut meta = FileMetadata::for_config(generator.config().clone(), Some(count));
-    meta.start_id = Some(first);
-    meta.seeding = Some(SeedingInfo::new(seeding, args.world_size));
+    let mut outputs = vec![("--output", args.output.as_path())];
+    if let Some(stats) = &args.stats {
+        outputs.push(("--stats", stats.as_path()));
+    }
+    check_distinct(&[], &outputs)?;
+    // The statistics file is claimed first, so that a bad --stats fails before the run.
+    let stats_out = args.stats.as_deref().map(Output::open).transpose()?;
 
     let started = Instant::now();
     let mut stats = (!args.no_stats).then(StatsAccumulator::new);
-    let partial = partial_path(&args.output);
-    let (out, done, header_written) = if args.resume && partial.exists() {
-        resume_from(
-            &args.output,
-            format,
-            &meta,
-            &generator,
-            seeding,
-            first,
-            count,
-            &mut stats,
-        )?
-    } else {
-        let mut out = Output::open(&args.output)?;
-        out.keep_partial();
-        (out, 0, false)
-    };
+    let (out, done, header_written) = open_output(&args, &plan, &engine, &mut stats)?;
     let name = out.name();
-    let write_err = |e: std::io::Error| {
-        let hint = if is_stdout(&args.output) {
-            String::new()
-        } else {
-            format!(
-                " (the records written so far are kept in {}; rerun with --resume to continue)",
-                partial.display()
-            )
-        };
-        Failure::from(dpa::Error::io(&name, e)).context(hint)
-    };
-    let counting = Counting {
-        inner: out,
-        bytes: 0,
-    };
+    let write_err = write_error(&name, out.partial());
+    let counting = Counting::new(out);
     let mut sink = if header_written {
-        AnySink::resume(format, counting, done)
+        AnySink::resume(plan.format, counting, done)
     } else {
-        AnySink::new(format, counting, &meta).map_err(write_err)?
+        AnySink::new(plan.format, counting, &plan.meta).map_err(&write_err)?
     };
-
-    let remaining = id_range(first + done, count - done)?;
-    let records = engine.records(generator.clone(), seeding, remaining);
+    let remaining = id_range(plan.first + done, plan.count - done)?;
+    let records = engine.records(plan.generator.clone(), plan.seeding, remaining);
     let mut batcher = Batcher::new(records, batch_config)?;
-    let bar = records_bar(count, args.progress, args.quiet);
+    let bar = records_bar(plan.count, args.progress, args.quiet);
     bar.set_position(done);
-    let mut write_batch = |records: &[Params], batcher_bytes: &mut (usize, u64)| -> CmdResult {
-        let before = sink.get_mut().bytes;
-        for p in records {
-            if let Some(s) = stats.as_mut() {
-                s.push(p);
-            }
-            sink.write_record(p).map_err(write_err)?;
-        }
-        *batcher_bytes = (records.len(), sink.get_mut().bytes - before);
-        bar.inc(records.len() as u64);
-        Ok(())
+    let round_robin = batch_config.strategy == BatchStrategy::RoundRobin;
+    let mut writer = BatchWriter {
+        sink: &mut sink,
+        stats: &mut stats,
+        bar: &bar,
+        write_err: &write_err,
     };
-    let mut round: Vec<Batch> = Vec::new();
-    let mut observed = (0usize, 0u64);
-    while let Some(batch) = batcher.next() {
-        if batch_config.strategy == BatchStrategy::RoundRobin {
-            // The lanes of a round are re-interleaved, so the file stays in id order.
-            if batch.lane == 0 && !round.is_empty() {
-                write_batch(&interleave(&mut round), &mut observed)?;
-            }
-            round.push(batch);
-        } else {
-            write_batch(&batch.records, &mut observed)?;
-        }
-        batcher.observe_encoded_bytes(observed.0, observed.1 as usize);
-    }
-    if !round.is_empty() {
-        write_batch(&interleave(&mut round), &mut observed)?;
-    }
+    writer.write_all(&mut batcher, round_robin)?;
     bar.finish_and_clear();
     let finished = stats.as_ref().map(StatsAccumulator::finish);
-    let counting = sink.finish(finished.as_ref()).map_err(write_err)?;
+    let counting = sink.finish(finished.as_ref()).map_err(&write_err)?;
     counting.inner.finish()?;
     let seconds = started.elapsed().as_secs_f64();
 
-    if let (Some(path), Some(s)) = (&args.stats, &finished) {
-        write_statistics(path, s)
-            .with_context(|| format!("writing statistics to {}", path.display()))
-            .map_err(Failure::data)?;
+    if let (Some(out), Some(s)) = (stats_out, &finished) {
+        write_statistics_to(out, s)?;
     }
     if !args.quiet {
-        let mode = match seeding {
-            Seeding::Plain => "plain seeding".to_string(),
-            Seeding::RankAware { base_seed, rank } => format!(
-                "rank {rank} of {}, base seed {base_seed}",
-                args.world_size.unwrap_or(1)
-            ),
-        };
-        let made = count - done;
-        let rate = if seconds > 0.0 {
-            made as f64 / seconds
-        } else {
-            0.0
-        };
-        let ids = if count == 0 {
-            "no ids".to_string()
-        } else {
-            format!("ids {first}..={}", first + (count - 1))
-        };
-        let resumed = if done > 0 {
-            format!(", resumed after {done}")
-        } else {
-            String::new()
-        };
-        eprintln!(
-            "dpa: generated {count} records ({ids}, {mode}{resumed}) in {seconds:.3} s, {rate:.0} records/s on {} threads -> {} ({format})",
-            engine.threads(),
-            name.display()
-        );
+        print_summary(&args, &plan, done, seconds, engine.threads(), &name);
         eprintln!("dpa: batches: {}", batcher.metrics().summary());
     }
     Ok(())
 }
 
-/// Keeps the complete records of `<output>.partial` (checking that they are what these
-/// settings produce) and opens it to continue after them.
-#[allow(clippy::too_many_arguments)]
-fn resume_from(
-    output: &Path,
-    format: Format,
-    meta: &FileMetadata,
-    generator: &Generator,
-    seeding: Seeding,
-    first: u64,
-    count: u64,
+/// How a write error is reported: the file, and where the records written so far are.
+fn write_error(name: &Path, partial: Option<PathBuf>) -> impl Fn(std::io::Error) -> Failure {
+    let name = name.to_path_buf();
+    move |e| {
+        let hint = match &partial {
+            Some(p) => format!(
+                " (the records written so far are kept in {}; rerun with --resume to continue)",
+                p.display()
+            ),
+            None => String::new(),
+        };
+        Failure::from(dpa::Error::io(&name, e)).context(hint)
+    }
+}
+
+/// Writes batches in id order, accumulating statistics in the same order.
+struct BatchWriter<'a, E> {
+    sink: &'a mut AnySink<Counting<Output>>,
+    stats: &'a mut Option<StatsAccumulator>,
+    bar: &'a indicatif::ProgressBar,
+    write_err: &'a E,
+}
+
+impl<E: Fn(std::io::Error) -> Failure> BatchWriter<'_, E> {
+    /// Writes `records`; returns their number and encoded size.
+    fn write(&mut self, records: &[Params]) -> Result<(usize, usize), Failure> {
+        let before = self.sink.get_mut().bytes;
+        for p in records {
+            if let Some(s) = self.stats.as_mut() {
+                s.push(p);
+            }
+            self.sink.write_record(p).map_err(self.write_err)?;
+        }
+        self.bar.inc(records.len() as u64);
+        let bytes = self.sink.get_mut().bytes - before;
+        Ok((records.len(), usize::try_from(bytes).unwrap_or(usize::MAX)))
+    }
+
+    /// Writes every batch; the lanes of a round-robin round are re-interleaved, so
+    /// the file stays in id order.
+    fn write_all<I: Iterator<Item = Params>>(
+        &mut self,
+        batcher: &mut Batcher<I>,
+        round_robin: bool,
+    ) -> CmdResult {
+        let mut round: Vec<Batch> = Vec::new();
+        while let Some(batch) = batcher.next() {
+            let observed = if !round_robin {
+                Some(self.write(&batch.records)?)
+            } else if batch.lane == 0 && !round.is_empty() {
+                let written = self.write(&interleave(&mut round))?;
+                round.push(batch);
+                Some(written)
+            } else {
+                round.push(batch);
+                None
+            };
+            if let Some((records, bytes)) = observed {
+                batcher.observe_encoded_bytes(records, bytes);
+            }
+        }
+        if !round.is_empty() {
+            self.write(&interleave(&mut round))?;
+        }
+        Ok(())
+    }
+}
+
+fn print_summary(
+    args: &GenerateArgs,
+    plan: &Plan,
+    done: u64,
+    seconds: f64,
+    threads: usize,
+    name: &Path,
+) {
+    let mode = match plan.seeding {
+        Seeding::Plain => "plain seeding".to_string(),
+        Seeding::RankAware { base_seed, rank } => format!(
+            "rank {rank} of {}, base seed {base_seed}",
+            args.world_size.unwrap_or(1)
+        ),
+    };
+    let (count, first) = (plan.count, plan.first);
+    let made = count - done;
+    let rate = if seconds > 0.0 {
+        made as f64 / seconds
+    } else {
+        0.0
+    };
+    let ids = if count == 0 {
+        "no ids".to_string()
+    } else {
+        format!("ids {first}..={}", first + (count - 1))
+    };
+    let resumed = if done > 0 {
+        format!(", resumed after {done}")
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "dpa: generated {count} records ({ids}, {mode}{resumed}) in {seconds:.3} s, {rate:.0} records/s on {threads} threads -> {} ({})",
+        name.display(),
+        plan.format
+    );
+}
+
+/// Opens the output: a new file, or (with `--resume`) the verified part of the
+/// partial file an interrupted run left, whose records are added to `stats`.
+/// Returns the output, the number of records it already holds, and whether it holds
+/// its header.
+fn open_output(
+    args: &GenerateArgs,
+    plan: &Plan,
+    engine: &Engine,
     stats: &mut Option<StatsAccumulator>,
 ) -> Result<(Output, u64, bool), Failure> {
-    let partial = partial_path(output);
-    let header = AnySink::<Vec<u8>>::header(format, meta)
+    let resumed = if args.resume {
+        AtomicFile::resume(&args.output)?
+    } else {
+        None
+    };
+    let Some(mut file) = resumed else {
+        let mut out = Output::open(&args.output)?;
+        out.keep_partial();
+        return Ok((out, 0, false));
+    };
+    let partial = partial_path(&args.output);
+    let header = AnySink::<Vec<u8>>::header(plan.format, &plan.meta)
         .map_err(|e| Failure::data(dpa::Error::io(&partial, e)))?;
-    let mut expected = first;
-    let mut last: Option<Params> = None;
-    let scan = scan_partial(&partial, format, &header, |p| {
-        let position = format!("record {}", expected - first);
-        if expected - first >= count || p.sample_id != expected || p.rank != seeding.rank() {
-            return Err(dpa::Error::data(
-                &partial,
-                position,
-                format!(
-                    "sample_id {} (rank {:?}) is not the next record of this run (expected id {expected}); remove the partial file or run without --resume",
-                    p.sample_id, p.rank
-                ),
-            ));
-        }
-        if let Some(s) = stats.as_mut() {
-            s.push(&p);
-        }
-        expected += 1;
-        last = Some(p);
-        Ok(())
-    })?;
-    if let Some(p) = last {
-        if !p.bit_eq(&generator.generate(seeding, p.sample_id)) {
-            return Err(Failure::data(dpa::Error::data(
-                &partial,
-                format!("record {}", scan.records - 1),
-                "the partial file's records were generated with another config or seed; remove it or run without --resume",
-            )));
-        }
+    let mut rerun = Rerun {
+        plan,
+        engine,
+        with_stats: stats.is_some(),
+    };
+    let scan = check_partial(
+        std::io::BufReader::new(file.read_partial()?),
+        &partial,
+        &header,
+        plan.count,
+        &mut rerun,
+    )?;
+    file.keep(scan.valid_len)?;
+    if let Some(s) = stats.as_mut() {
+        *s = rerun.statistics(scan.records);
     }
-    let file = AtomicFile::resume(output, scan.valid_len)?;
     Ok((Output::File(file), scan.records, scan.valid_len > 0))
+}
+
+/// The bytes this run writes, recomputed to check a partial file against.
+struct Rerun<'a> {
+    plan: &'a Plan,
+    engine: &'a Engine,
+    with_stats: bool,
+}
+
+impl Rerun<'_> {
+    fn ids(&self, first: u64, n: u64) -> dpa::IdRange {
+        // Within the plan's range, which `Plan::new` checked.
+        id_range(self.plan.first + first, n).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// The statistics of the first `n` records.
+    fn statistics(&self, n: u64) -> StatsAccumulator {
+        let mut acc = StatsAccumulator::new();
+        let ids = self.ids(0, n);
+        for p in self
+            .engine
+            .records(self.plan.generator.clone(), self.plan.seeding, ids)
+        {
+            acc.push(&p);
+        }
+        acc
+    }
+}
+
+impl ExpectedBytes for Rerun<'_> {
+    fn records(&mut self, first: u64, n: u64, out: &mut Vec<u8>, ends: &mut Vec<usize>) {
+        let plan = self.plan;
+        let records = self
+            .engine
+            .generate(&plan.generator, plan.seeding, self.ids(first, n));
+        let mut sink = AnySink::resume(plan.format, std::mem::take(out), first);
+        for p in &records {
+            // Writing to memory cannot fail.
+            let _ = sink.write_record(p);
+            ends.push(sink.get_mut().len());
+        }
+        *out = std::mem::take(sink.get_mut());
+    }
+
+    fn finish(&mut self) -> Vec<u8> {
+        let stats = self
+            .with_stats
+            .then(|| self.statistics(self.plan.count).finish());
+        let sink = AnySink::resume(self.plan.format, Vec::new(), self.plan.count);
+        sink.finish(stats.as_ref()).unwrap_or_default()
+    }
 }

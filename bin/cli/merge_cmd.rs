@@ -1,21 +1,32 @@
 //! `dpa merge`: check every shard of a distributed run against its manifest, then
 //! concatenate them in rank order into one file.
+//!
+//! Nothing in a manifest is trusted: shard paths must be plain file names inside the
+//! manifest's folder, naming regular files (never followed through a link, never a
+//! FIFO or device); the ranks must be exactly `0..world_size` in order, with the ranges
+//! the split gives; each shard's header (config, seeding) and records (ids, ranks, the
+//! first one recomputed) must be what the manifest says; each shard is hashed while it
+//! is copied, and the merged file is put in place only if every check passed.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
-use dpa::distributed::Manifest;
-use dpa::formats::read_records_with;
+use dpa::distributed::{Manifest, ShardEntry};
+use dpa::formats::limits::{duplicate_key, read_text_capped, MAX_DOCUMENT_BYTES};
+use dpa::formats::read_records_from_with;
+use dpa::seeding::to_hex;
 use dpa::{
-    AnySink, Error, FileMetadata, Params, RecordHandler, RecordSink, Seeding, SeedingInfo,
-    StatsAccumulator,
+    split_range, AnySink, Error, FileMetadata, Generator, Params, RecordHandler, RecordSink,
+    Seeding, SeedingInfo, StatsAccumulator,
 };
 use sha2::{Digest, Sha256};
 
 use super::failure::{CmdResult, Failure};
 use super::generate::output_format;
-use super::output::Output;
+use super::output::{check_distinct, Output};
 
 /// Arguments of `dpa merge`.
 #[derive(Debug, Args)]
@@ -31,73 +42,298 @@ pub struct MergeArgs {
     pub format: Option<String>,
 }
 
-fn sha256_file(path: &Path) -> Result<String, Error> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+/// The most ranks a manifest may list.
+const MAX_WORLD_SIZE: u64 = 1 << 20;
+
+/// A data error about the manifest itself.
+fn bad_manifest(path: &Path, position: impl Into<String>, message: impl Into<String>) -> Failure {
+    Failure::data(Error::data(path, position, message))
 }
 
+/// Reads the manifest, bounded, refusing duplicate keys.
+fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
+    let text = read_text_capped(path, MAX_DOCUMENT_BYTES, "manifest")?;
+    let parse = |e: serde_json::Error| {
+        bad_manifest(
+            path,
+            format!("line {} column {}", e.line(), e.column()),
+            e.to_string(),
+        )
+    };
+    if let Some(key) = duplicate_key(&text).map_err(parse)? {
+        return Err(bad_manifest(
+            path,
+            "manifest",
+            format!("the key \"{}\" is given twice", dpa::error::shorten(&key)),
+        ));
+    }
+    serde_json::from_str(&text).map_err(parse)
+}
+
+/// The seeding of rank `rank`'s records.
+fn seeding_of(m: &Manifest, rank: u64) -> Seeding {
+    if m.seeding == "global" {
+        Seeding::Plain
+    } else {
+        Seeding::RankAware {
+            base_seed: m.base_seed,
+            rank,
+        }
+    }
+}
+
+/// Checks everything the manifest says about its shards, before any shard is read.
+fn check_layout(path: &Path, m: &Manifest) -> Result<(), Failure> {
+    if m.seeding != "global" && m.seeding != "rank-aware" {
+        return Err(bad_manifest(
+            path,
+            "seeding",
+            format!(
+                "\"{}\" is neither \"global\" nor \"rank-aware\"",
+                dpa::error::shorten(&m.seeding)
+            ),
+        ));
+    }
+    if !(1..=MAX_WORLD_SIZE).contains(&m.world_size) || m.shards.len() as u64 != m.world_size {
+        return Err(bad_manifest(
+            path,
+            "shards",
+            format!(
+                "world_size is {} and {} shards are listed: one shard per rank is needed (at most {MAX_WORLD_SIZE})",
+                m.world_size,
+                m.shards.len()
+            ),
+        ));
+    }
+    m.config
+        .validate()
+        .map_err(|e| bad_manifest(path, "config", e.to_string()))?;
+    dpa::id_range(m.start_id, m.num_samples)
+        .map_err(|e| bad_manifest(path, "num_samples", e.to_string()))?;
+    for (i, s) in m.shards.iter().enumerate() {
+        check_shard_entry(path, m, i as u64, s)?;
+    }
+    Ok(())
+}
+
+fn check_shard_entry(path: &Path, m: &Manifest, rank: u64, s: &ShardEntry) -> Result<(), Failure> {
+    let at = format!("shards[{rank}]");
+    if s.rank != rank {
+        return Err(bad_manifest(
+            path,
+            at,
+            format!("rank {} where rank {rank} belongs: shards must list ranks 0..{} in order, once each", s.rank, m.world_size),
+        ));
+    }
+    let r = split_range(m.num_samples, m.world_size, rank)
+        .map_err(|e| bad_manifest(path, &at, e.to_string()))?;
+    let (start, end) = (m.start_id + r.start, m.start_id + r.end);
+    if (s.start, s.end, s.records) != (start, end, end - start) {
+        return Err(bad_manifest(
+            path,
+            at,
+            format!(
+                "range {}..{} with {} records, but rank {rank} of {} owns {start}..{end}",
+                s.start, s.end, s.records, m.world_size
+            ),
+        ));
+    }
+    let mut parts = Path::new(&s.file).components();
+    let plain = matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none();
+    if !plain {
+        return Err(bad_manifest(
+            path,
+            format!("{at}.file"),
+            format!(
+                "\"{}\" is not a plain file name: shards must sit in the manifest's folder",
+                dpa::error::shorten(&s.file)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a shard without following a link and without blocking on a FIFO; it must be
+/// a regular file.
+fn open_shard(path: &Path) -> Result<File, Failure> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            let why = match e.raw_os_error() {
+                Some(libc::ELOOP) => "is a symbolic link; shards are read only as regular files",
+                Some(libc::ENOENT) => "missing: the manifest lists it, its folder does not hold it",
+                _ => return Failure::data(Error::io(path, e)),
+            };
+            Failure::data(Error::io(path, std::io::Error::other(why)))
+        })?;
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !regular {
+        return Err(Failure::data(Error::io(
+            path,
+            std::io::Error::other("is not a regular file"),
+        )));
+    }
+    Ok(file)
+}
+
+/// A reader that hashes every byte read through it.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Copies one shard's records, checking its header and each record on the way.
 struct Copy<'a> {
     sink: &'a mut AnySink<Output>,
     stats: &'a mut StatsAccumulator,
-    name: PathBuf,
+    out_name: PathBuf,
+    path: &'a Path,
+    manifest: &'a Manifest,
+    generator: &'a Generator,
+    rank: u64,
+    next_id: u64,
+    seen: u64,
 }
 
 impl RecordHandler for Copy<'_> {
+    fn header(&mut self, meta: Option<&FileMetadata>) -> Result<(), Error> {
+        let Some(meta) = meta else { return Ok(()) };
+        let m = self.manifest;
+        if meta.config.as_ref().is_some_and(|c| *c != m.config) {
+            return Err(Error::data(
+                self.path,
+                "header",
+                "written with another config than the manifest's",
+            ));
+        }
+        let want = SeedingInfo::new(
+            seeding_of(m, self.rank),
+            (m.seeding != "global").then_some(m.world_size),
+        );
+        if meta.seeding.as_ref().is_some_and(|s| *s != want) {
+            return Err(Error::data(
+                self.path,
+                "header",
+                "written with another seeding than the manifest's",
+            ));
+        }
+        Ok(())
+    }
+
     fn record(&mut self, p: Params) -> Result<(), Error> {
+        let position = format!("record {}", self.seen);
+        let want_rank = seeding_of(self.manifest, self.rank).rank();
+        if p.sample_id != self.next_id || p.rank != want_rank {
+            return Err(Error::data(
+                self.path,
+                position,
+                format!(
+                    "sample_id {} (rank {:?}) where the manifest puts sample_id {} (rank {want_rank:?})",
+                    p.sample_id, p.rank, self.next_id
+                ),
+            ));
+        }
+        if self.seen == 0 {
+            let want = self
+                .generator
+                .generate(seeding_of(self.manifest, self.rank), p.sample_id);
+            if !p.bit_eq(&want) {
+                return Err(Error::data(
+                    self.path,
+                    position,
+                    "not what the manifest's config and seeding give",
+                ));
+            }
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        self.seen += 1;
         self.stats.push(&p);
         self.sink
             .write_record(&p)
-            .map_err(|e| Error::io(&self.name, e))
+            .map_err(|e| Error::io(&self.out_name, e))
     }
+}
+
+/// Reads, checks, hashes and copies one shard.
+fn copy_shard(
+    dir: &Path,
+    m: &Manifest,
+    s: &ShardEntry,
+    generator: &Generator,
+    sink: &mut AnySink<Output>,
+    stats: &mut StatsAccumulator,
+    out_name: &Path,
+) -> CmdResult {
+    let path = dir.join(&s.file);
+    let mut hashing = Hashing {
+        inner: open_shard(&path)?,
+        hash: Sha256::new(),
+    };
+    let mut copy = Copy {
+        sink,
+        stats,
+        out_name: out_name.to_path_buf(),
+        path: &path,
+        manifest: m,
+        generator,
+        rank: s.rank,
+        next_id: s.start,
+        seen: 0,
+    };
+    let info = read_records_from_with(
+        BufReader::with_capacity(1 << 16, &mut hashing),
+        &path,
+        &mut copy,
+    )?;
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::io(&path, e))?;
+    let at = format!("shard of rank {}", s.rank);
+    if info.records != s.records {
+        return Err(Failure::data(Error::data(
+            &path,
+            at,
+            format!(
+                "holds {} records, the manifest says {}",
+                info.records, s.records
+            ),
+        )));
+    }
+    let digest: [u8; 32] = hashing.hash.finalize().into();
+    if to_hex(&digest) != s.sha256 {
+        return Err(Failure::data(Error::data(
+            &path,
+            at,
+            "its sha256 is not the manifest's: the shard changed since the run",
+        )));
+    }
+    Ok(())
 }
 
 pub fn run(args: MergeArgs) -> CmdResult {
     let format = output_format(args.format.as_deref(), &args.output)?;
-    let text = std::fs::read_to_string(&args.manifest)
-        .map_err(|e| Failure::data(Error::io(&args.manifest, e)))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|e| {
-        Failure::data(Error::data(
-            &args.manifest,
-            format!("line {} column {}", e.line(), e.column()),
-            e.to_string(),
-        ))
-    })?;
-    let dir = args.manifest.parent().unwrap_or(Path::new("."));
-    // Every shard must be there, unchanged, before anything is written.
-    let mut total = 0u64;
-    for s in &m.shards {
-        let path = dir.join(&s.file);
-        if !path.exists() {
-            return Err(Failure::data(Error::data(
-                &path,
-                format!("shard of rank {}", s.rank),
-                "missing",
-            )));
-        }
-        let sum = sha256_file(&path)?;
-        if sum != s.sha256 {
-            return Err(Failure::data(Error::data(
-                &path,
-                format!("shard of rank {}", s.rank),
-                format!(
-                    "changed since the run: sha256 {sum}, the manifest says {}",
-                    s.sha256
-                ),
-            )));
-        }
-        total += s.records;
-    }
+    let m = read_manifest(&args.manifest)?;
+    check_layout(&args.manifest, &m)?;
+    let dir = match args.manifest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let shard_paths: Vec<PathBuf> = m.shards.iter().map(|s| dir.join(&s.file)).collect();
+    let mut inputs = vec![("MANIFEST", args.manifest.as_path())];
+    inputs.extend(shard_paths.iter().map(|p| ("shard", p.as_path())));
+    check_distinct(&inputs, &[("--output", &args.output)])?;
+    let generator = super::kernel::generator(m.config.clone())?;
+
     let global = m.seeding == "global";
-    let mut meta = FileMetadata::for_config(m.config.clone(), Some(total));
+    let mut meta = FileMetadata::for_config(m.config.clone(), Some(m.num_samples));
     meta.start_id = Some(m.start_id);
     meta.seeding = Some(if global {
         SeedingInfo::new(Seeding::Plain, None)
@@ -115,23 +351,7 @@ pub fn run(args: MergeArgs) -> CmdResult {
         AnySink::new(format, out, &meta).map_err(|e| Failure::from(Error::io(&name, e)))?;
     let mut stats = StatsAccumulator::new();
     for s in &m.shards {
-        let path = dir.join(&s.file);
-        let mut copy = Copy {
-            sink: &mut sink,
-            stats: &mut stats,
-            name: name.clone(),
-        };
-        let info = read_records_with(&path, &mut copy)?;
-        if info.records != s.records {
-            return Err(Failure::data(Error::data(
-                &path,
-                format!("shard of rank {}", s.rank),
-                format!(
-                    "holds {} records, the manifest says {}",
-                    info.records, s.records
-                ),
-            )));
-        }
+        copy_shard(dir, &m, s, &generator, &mut sink, &mut stats, &name)?;
     }
     let statistics = m.statistics.is_some().then(|| stats.finish());
     let out = sink

@@ -3,7 +3,10 @@
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::{Path, PathBuf};
 
+use dpa::identity::FileId;
 use dpa::AtomicFile;
+
+use super::failure::Failure;
 
 /// An output destination.
 pub enum Output {
@@ -17,6 +20,12 @@ impl Output {
     /// Opens `-` as stdout, anything else as an atomic file.
     pub fn open(path: &Path) -> Result<Self, dpa::Error> {
         if is_stdout(path) {
+            if stdout_was_closed() {
+                return Err(dpa::Error::io(
+                    "<stdout>",
+                    io::Error::other("standard output is closed: nowhere to write (use -o FILE)"),
+                ));
+            }
             Ok(Output::Stdout(BufWriter::with_capacity(
                 1 << 16,
                 io::stdout(),
@@ -31,6 +40,14 @@ impl Output {
         match self {
             Output::Stdout(_) => PathBuf::from("<stdout>"),
             Output::File(f) => f.path().to_path_buf(),
+        }
+    }
+
+    /// The partial file a failed run leaves for `--resume`, if there is one.
+    pub fn partial(&self) -> Option<PathBuf> {
+        match self {
+            Output::File(f) => f.partial().map(Path::to_path_buf),
+            Output::Stdout(_) => None,
         }
     }
 
@@ -53,6 +70,62 @@ impl Output {
 /// True for the path `-`.
 pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// True when the process was started with its standard output closed (`>&-`). Rust's
+/// runtime then opens `/dev/null` read-write in its place, where writes vanish; a
+/// user's own `>/dev/null` is opened write-only. Linux only (`/proc`); elsewhere false.
+fn stdout_was_closed() -> bool {
+    let target = std::fs::read_link("/proc/self/fd/1");
+    if target.ok().as_deref() != Some(Path::new("/dev/null")) {
+        return false;
+    }
+    let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/1") else {
+        return false;
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .is_some_and(|flags| flags & 0o3 == 0o2)
+}
+
+/// Refuses to run when an output is an input or another output — the same file under
+/// any name (hard or symbolic links, `./x` and `x`), including an output's `.partial`
+/// file and standard output redirected to a file. Each pair is `(flag, path)`.
+pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<(), Failure> {
+    // Only regular files (or files to be created) can be overwritten: devices and
+    // pipes such as /dev/null may serve several roles.
+    let ids_of = |path: &Path, output: bool| -> Vec<FileId> {
+        if is_stdout(path) {
+            return FileId::stdout().into_iter().collect();
+        }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Vec::new();
+        }
+        let partial = output.then(|| FileId::of(&dpa::atomic::partial_path(path)));
+        [FileId::of(path), partial.flatten()]
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    for (i, (out_flag, out)) in outputs.iter().enumerate() {
+        let mine = ids_of(out, true);
+        let others = inputs
+            .iter()
+            .filter(|(_, p)| !is_stdout(p))
+            .map(|(f, p)| (*f, *p, ids_of(p, false)))
+            .chain(outputs[..i].iter().map(|(f, p)| (*f, *p, ids_of(p, true))));
+        for (flag, path, theirs) in others {
+            if mine.iter().any(|id| theirs.contains(id)) {
+                return Err(Failure::usage_msg(format!(
+                    "{out_flag} {} and {flag} {} are the same file",
+                    out.display(),
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Write for Output {
@@ -84,6 +157,13 @@ pub struct Counting<W> {
     pub inner: W,
     /// Bytes written so far.
     pub bytes: u64,
+}
+
+impl<W> Counting<W> {
+    /// Counts from zero.
+    pub fn new(inner: W) -> Self {
+        Counting { inner, bytes: 0 }
+    }
 }
 
 impl<W: Write> Write for Counting<W> {

@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dpa::formats::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
 use dpa::formats::{write_record, RecordStyle};
 use dpa::Seeding;
 
@@ -33,30 +34,48 @@ pub struct ParamsArgs {
     pub base_seed: Option<u64>,
 }
 
-/// Reads whitespace-separated ids, naming the file and line of a bad one.
-fn read_ids(path: &Path, ids: &mut Vec<u64>) -> Result<(), dpa::Error> {
-    let reader: Box<dyn BufRead> = if is_stdout(path) {
+/// Calls `emit` for each whitespace-separated id of `path` (- for stdin), streaming:
+/// lines are bounded, ids are not collected. A bad id names the file and line.
+fn for_each_id(
+    path: &Path,
+    emit: &mut dyn FnMut(u64) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut reader: Box<dyn BufRead> = if is_stdout(path) {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         Box::new(BufReader::new(
             std::fs::File::open(path).map_err(|e| dpa::Error::io(path, e))?,
         ))
     };
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| dpa::Error::io(path, e))?;
-        let content = line.split('#').next().unwrap_or("");
+    let mut line = Vec::new();
+    for line_no in 1u64.. {
+        line.clear();
+        let n = read_line_capped(&mut reader, &mut line, MAX_ITEM_BYTES).map_err(|e| match e {
+            LineError::Io(e) => dpa::Error::io(path, e),
+            LineError::TooLong => dpa::Error::data(
+                path,
+                format!("line {line_no}"),
+                format!("longer than {MAX_ITEM_BYTES} bytes"),
+            ),
+        })?;
+        if n == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let content = text.split('#').next().unwrap_or("");
         for word in content.split_whitespace() {
             let id = word.parse().map_err(|_| {
                 dpa::Error::data(
                     path,
-                    format!("line {}", i + 1),
+                    format!("line {line_no}"),
                     format!(
-                        "'{word}' is not a sample id (an integer from 0 to {})",
+                        "'{}' is not a sample id (an integer from 0 to {})",
+                        dpa::error::shorten(word),
                         u64::MAX
                     ),
                 )
             })?;
-            ids.push(id);
+            emit(id)?;
         }
     }
     Ok(())
@@ -67,11 +86,7 @@ pub fn run(args: ParamsArgs) -> CmdResult {
     if let (Some(rank), Some(world_size)) = (args.rank, args.world_size) {
         dpa::split_range(0, world_size, rank)?;
     }
-    let mut ids = args.ids.clone();
-    if let Some(path) = &args.ids_file {
-        read_ids(path, &mut ids)?;
-    }
-    if ids.is_empty() {
+    if args.ids.is_empty() && args.ids_file.is_none() {
         return Err(Failure::usage_msg("no sample ids: give IDs or --ids-file"));
     }
     let seeding = match args.rank {
@@ -83,7 +98,8 @@ pub fn run(args: ParamsArgs) -> CmdResult {
     };
     let mut out = Output::open(Path::new("-"))?;
     let mut line = String::with_capacity(256);
-    for id in ids {
+    let mut count = 0u64;
+    let mut emit = |id: u64| -> Result<(), Failure> {
         line.clear();
         write_record(
             &generator.generate(seeding, id),
@@ -91,8 +107,20 @@ pub fn run(args: ParamsArgs) -> CmdResult {
             &mut line,
         );
         line.push('\n');
+        count += 1;
         out.write_all(line.as_bytes())
-            .map_err(|e| dpa::Error::io("<stdout>", e))?;
+            .map_err(|e| dpa::Error::io("<stdout>", e).into())
+    };
+    for id in &args.ids {
+        emit(*id)?;
+    }
+    if let Some(path) = &args.ids_file {
+        for_each_id(path, &mut emit)?;
+    }
+    if count == 0 {
+        return Err(Failure::usage_msg(
+            "no sample ids: the --ids-file holds none",
+        ));
     }
     out.finish()?;
     Ok(())

@@ -22,13 +22,14 @@ pub struct SplitArgs {
     pub rank: Option<u64>,
 }
 
+/// Prints one line per rank, streaming: any world size runs in constant memory (and
+/// ends at once when the reader of a pipe goes away).
 pub fn run(args: SplitArgs) -> CmdResult {
-    let ranks: Vec<u64> = match args.rank {
-        Some(r) => vec![r],
-        None => {
-            dpa::all_ranges(0, args.world_size)?;
-            (0..args.world_size).collect()
-        }
+    // Checks the world size (and the rank) before anything is printed.
+    dpa::split_range(args.total, args.world_size, args.rank.unwrap_or(0))?;
+    let ranks = match args.rank {
+        Some(r) => r..=r,
+        None => 0..=args.world_size - 1,
     };
     let mut out = Output::open(Path::new("-"))?;
     for rank in ranks {

@@ -7,13 +7,14 @@ use clap::Args;
 use dpa::StatsAccumulator;
 
 use super::failure::CmdResult;
-use super::output::is_stdout;
+use super::output::{check_distinct, is_stdout};
 use super::stats_file::write_statistics;
 
 /// Arguments of `dpa stats`.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// A file dpa reads (json or jsonl, dpa's or the reference's), or - for stdin.
+    /// A file dpa reads (JSON, JSON Lines or binary; dpa's or the reference's), or -
+    /// for stdin.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Write the statistics here instead of stdout.
@@ -22,6 +23,7 @@ pub struct StatsArgs {
 }
 
 pub fn run(args: StatsArgs) -> CmdResult {
+    check_distinct(&[("FILE", &args.file)], &[("--output", &args.output)])?;
     let mut acc = StatsAccumulator::new();
     let push = |p: dpa::Params| {
         acc.push(&p);

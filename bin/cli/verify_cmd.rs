@@ -44,6 +44,11 @@ struct Verifier<'a> {
     backend: dpa::kernel::Backend,
     block: Vec<Params>,
     checked: u64,
+    /// The id the next record must have: the file's `start_id` (else the first
+    /// record's), then one more each (past `u64::MAX`, none can follow).
+    next_id: Option<u128>,
+    /// Records read (checked or waiting in `block`).
+    read: u64,
     stats: StatsAccumulator,
     usage: Option<Failure>,
 }
@@ -128,6 +133,7 @@ impl RecordHandler for Verifier<'_> {
             error,
         })?;
         self.generator = Some(Arc::new(generator.with_backend(self.backend)));
+        self.next_id = metadata.and_then(|m| m.start_id).map(u128::from);
         self.base_seed = self
             .base_seed_flag
             .or_else(|| {
@@ -140,6 +146,19 @@ impl RecordHandler for Verifier<'_> {
     }
 
     fn record(&mut self, record: Params) -> Result<(), Error> {
+        let want = self.next_id.unwrap_or(u128::from(record.sample_id));
+        if u128::from(record.sample_id) != want {
+            return Err(Error::data(
+                self.path,
+                format!("record {}", self.read),
+                format!(
+                    "sample_id {} where {want} belongs: a verified file holds exactly its range, in order, with no gap or duplicate",
+                    record.sample_id
+                ),
+            ));
+        }
+        self.next_id = Some(want + 1);
+        self.read += 1;
         self.block.push(record);
         if self.block.len() >= BLOCK {
             self.check_block()?;
@@ -160,6 +179,8 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         backend: super::kernel::backend()?,
         block: Vec::with_capacity(BLOCK),
         checked: 0,
+        next_id: None,
+        read: 0,
         stats: StatsAccumulator::new(),
         usage: None,
     };

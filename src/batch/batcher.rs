@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::config::{BatchConfig, BatchStrategy};
+use super::config::{BatchConfig, BatchStrategy, MAX_BATCH_SIZE};
 use super::metrics::{BatchMetrics, SizeDecision};
 use crate::error::ConfigError;
 use crate::params::Params;
@@ -184,7 +184,7 @@ impl<I: Iterator<Item = Params>> Batcher<I> {
     }
 
     fn budget_records(&self) -> usize {
-        (self.config.budget_bytes() / self.bytes_per_record()).max(1)
+        (self.config.budget_bytes() / self.bytes_per_record()).clamp(1, MAX_BATCH_SIZE)
     }
 
     fn cap(&self) -> usize {
@@ -258,7 +258,8 @@ impl<I: Iterator<Item = Params>> Batcher<I> {
     }
 
     fn take(&mut self, n: usize) -> Vec<Params> {
-        let mut v = Vec::with_capacity(n);
+        // Reserve no more than one batch can hold: the input may end much sooner.
+        let mut v = Vec::with_capacity(n.min(MAX_BATCH_SIZE));
         v.extend(self.input.by_ref().take(n));
         v
     }

@@ -7,6 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 
+/// The largest batch, in records (about 100 MiB of records in memory).
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
+
+/// The largest memory budget of a batch, in MiB (1 TiB).
+pub const MAX_MEMORY_MB: usize = 1 << 20;
+
+/// The most lanes of the round-robin strategy.
+pub const MAX_LANES: usize = 1024;
+
 /// How records are grouped into batches.
 ///
 /// # Examples
@@ -131,35 +140,37 @@ impl BatchConfig {
     /// assert!(bad.validate().unwrap_err().to_string().contains("max_memory_mb"));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive = |field: &'static str, v: usize| {
-            if v == 0 {
+        let within = |field: &'static str, v: usize, max: usize| {
+            if (1..=max).contains(&v) {
+                Ok(())
+            } else {
                 Err(ConfigError::Invalid {
                     field,
-                    message: "must be a positive number".into(),
+                    message: format!("must be between 1 and {max}, got {v}"),
                 })
-            } else {
-                Ok(())
             }
         };
-        positive("batch_size", self.batch_size)?;
-        positive("min_batch_size", self.min_batch_size)?;
-        positive("max_memory_mb", self.max_memory_mb)?;
-        positive("lanes", self.lanes)?;
+        within("batch_size", self.batch_size, MAX_BATCH_SIZE)?;
+        within("min_batch_size", self.min_batch_size, MAX_BATCH_SIZE)?;
+        within("max_memory_mb", self.max_memory_mb, MAX_MEMORY_MB)?;
+        within("lanes", self.lanes, MAX_LANES)?;
+        if self.strategy == BatchStrategy::RoundRobin
+            && self.batch_size.saturating_mul(self.lanes) > MAX_BATCH_SIZE
+        {
+            return Err(ConfigError::Invalid {
+                field: "lanes",
+                message: format!(
+                    "a round of {} lanes x {} records is held in memory at once: at most {MAX_BATCH_SIZE} records",
+                    self.lanes, self.batch_size
+                ),
+            });
+        }
         if self.batch_size < self.min_batch_size {
             return Err(ConfigError::Invalid {
                 field: "batch_size",
                 message: format!(
                     "must be at least min_batch_size ({}), got {}",
                     self.min_batch_size, self.batch_size
-                ),
-            });
-        }
-        if self.max_memory_mb > (usize::MAX >> 20) {
-            return Err(ConfigError::Invalid {
-                field: "max_memory_mb",
-                message: format!(
-                    "{} MiB is more than this machine can address",
-                    self.max_memory_mb
                 ),
             });
         }

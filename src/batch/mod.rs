@@ -9,5 +9,5 @@ mod config;
 mod metrics;
 
 pub use batcher::{Batch, Batcher, MemoryProbe, ENCODED_BYTES_PRIOR};
-pub use config::{BatchConfig, BatchStrategy};
+pub use config::{BatchConfig, BatchStrategy, MAX_BATCH_SIZE, MAX_LANES, MAX_MEMORY_MB};
 pub use metrics::{BatchMetrics, SizeDecision};

@@ -282,14 +282,40 @@ impl<W: Write> RecordSink for BincodeWriter<W> {
     }
 }
 
-/// Decodes one tagged record from exactly its bytes, or leaves `out` empty.
-pub(crate) fn read_record_bytes(bytes: &[u8], out: &mut Option<Params>) {
-    if bytes.first() != Some(&TAG_RECORD) {
-        return;
+/// Bytes of an encoded record after its tag: id, rank flag, five values, hash.
+const RECORD_FIXED: usize = 8 + 1 + 40 + 32;
+
+/// Decodes one record from the bytes after its tag (`RECORD_FIXED` bytes, or 8 more
+/// with a rank), or says what is wrong with them.
+fn decode_record(bytes: &[u8]) -> Result<Params, &'static str> {
+    let word = |at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let sample_id = word(0);
+    let (rank, at) = match bytes[8] {
+        0 => (None, 9),
+        1 => (Some(word(9)), 17),
+        _ => return Err("its rank flag is neither 0 nor 1"),
+    };
+    let values: [f64; 5] = std::array::from_fn(|i| f64::from_bits(word(at + 8 * i)));
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err("it holds a value that is not a finite number (dpa never writes one)");
     }
-    if let Ok(rec) = bincode::deserialize::<BinRecord>(&bytes[1..]) {
-        *out = Some(rec.into());
-    }
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&bytes[at + 40..at + 72]);
+    let [rotation, brightness, noise, scale, contrast] = values;
+    Ok(Params {
+        sample_id,
+        rank,
+        rotation,
+        brightness,
+        noise,
+        scale,
+        contrast,
+        hash: Hash(hash),
+    })
 }
 
 /// A reader that counts the bytes it has read, for error positions.
@@ -306,23 +332,21 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned, R: Read>(
-    input: &mut Counting<R>,
-    path: &Path,
-    what: &str,
-) -> Result<T, Error> {
-    let at = input.pos;
-    bincode::deserialize_from(&mut *input).map_err(|e| match *e {
-        bincode::ErrorKind::Io(ref io) if io.kind() == io::ErrorKind::UnexpectedEof => {
-            Error::data(path, format!("byte {at}"), format!("truncated {what}"))
-        }
-        bincode::ErrorKind::Io(io) => Error::io(path, io),
-        other => Error::data(
-            path,
-            format!("byte {at}"),
-            format!("damaged {what}: {other}"),
-        ),
-    })
+/// bincode 1's default encoding (fixed-width little-endian integers), refusing to
+/// read more than `limit` bytes or to leave any unread.
+fn bounded(limit: usize) -> impl bincode::Options {
+    use bincode::Options;
+    bincode::DefaultOptions::new()
+        .with_fixint_encoding()
+        .with_limit(limit as u64)
+        .reject_trailing_bytes()
+}
+
+fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    use bincode::Options;
+    bounded(bytes.len())
+        .deserialize(bytes)
+        .map_err(|e| e.to_string())
 }
 
 fn read_exact_or<R: Read>(
@@ -341,18 +365,12 @@ fn read_exact_or<R: Read>(
     })
 }
 
-/// Reads a binary file's records (the magic is checked here too).
-pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
-    input: R,
-    path: &Path,
-    handler: &mut H,
-) -> Result<FileInfo, Error> {
-    let mut input = Counting {
-        inner: input,
-        pos: 0,
-    };
+/// Reads and checks the magic, the version and the header (bounded by
+/// [`MAX_BINARY_HEADER`](super::limits::MAX_BINARY_HEADER)); the config it holds must
+/// be valid.
+fn read_header<R: Read>(input: &mut Counting<R>, path: &Path) -> Result<FileMetadata, Error> {
     let mut magic = [0u8; 8];
-    read_exact_or(&mut input, &mut magic, path, "magic bytes")?;
+    read_exact_or(input, &mut magic, path, "magic bytes")?;
     if magic != MAGIC {
         return Err(Error::data(
             path,
@@ -361,7 +379,7 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
         ));
     }
     let mut word = [0u8; 2];
-    read_exact_or(&mut input, &mut word, path, "format version")?;
+    read_exact_or(input, &mut word, path, "format version")?;
     let version = u16::from_le_bytes(word);
     if version != VERSION {
         return Err(Error::data(
@@ -371,18 +389,113 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
         ));
     }
     let mut len = [0u8; 4];
-    read_exact_or(&mut input, &mut len, path, "header length")?;
-    let len = u32::from_le_bytes(len) as u64;
-    let header_start = input.pos;
-    let header: BinHeader = decode(&mut input, path, "header")?;
-    if input.pos - header_start != len {
+    read_exact_or(input, &mut len, path, "header length")?;
+    let len = u32::from_le_bytes(len);
+    let max = super::limits::MAX_BINARY_HEADER;
+    if len > max {
         return Err(Error::data(
             path,
-            format!("byte {header_start}"),
-            format!("damaged header: length {len} does not match its content"),
+            "byte 10",
+            format!("damaged header: its length field says {len} bytes, at most {max} are allowed"),
         ));
     }
+    let at = input.pos;
+    let mut body = vec![0u8; len as usize];
+    read_exact_or(input, &mut body, path, "header")?;
+    let header: BinHeader = decode_exact(&body)
+        .map_err(|e| Error::data(path, format!("byte {at}"), format!("damaged header: {e}")))?;
     let metadata = FileMetadata::from(header);
+    if let Some(config) = &metadata.config {
+        config.validate().map_err(|error| Error::Config {
+            path: path.to_path_buf(),
+            position: format!("header at byte {at}"),
+            error,
+        })?;
+    }
+    Ok(metadata)
+}
+
+/// Reads one record after its tag.
+fn read_record<R: Read>(input: &mut Counting<R>, path: &Path, index: u64) -> Result<Params, Error> {
+    let at = input.pos;
+    let what = format!("record {index}");
+    let mut buf = [0u8; RECORD_FIXED + 8];
+    read_exact_or(input, &mut buf[..9], path, &what)?;
+    let len = if buf[8] == 1 {
+        RECORD_FIXED + 8
+    } else {
+        RECORD_FIXED
+    };
+    read_exact_or(input, &mut buf[9..len], path, &what)?;
+    decode_record(&buf[..len]).map_err(|e| {
+        Error::data(
+            path,
+            format!("byte {} ({what})", at - 1),
+            format!("damaged record: {e}"),
+        )
+    })
+}
+
+/// Reads the trailer (after its tag) and the end magic, and checks nothing follows.
+fn read_trailer<R: Read>(
+    input: &mut Counting<R>,
+    path: &Path,
+    records: u64,
+) -> Result<Option<Statistics>, Error> {
+    let at = input.pos - 1;
+    let mut head = [0u8; 9];
+    read_exact_or(input, &mut head, path, "trailer")?;
+    let size = if head[8] == 1 { TRAILER_STATS_BYTES } else { 0 };
+    let mut body = vec![0u8; 9 + size];
+    body[..9].copy_from_slice(&head);
+    read_exact_or(input, &mut body[9..], path, "trailer")?;
+    let trailer: BinTrailer = decode_exact(&body)
+        .map_err(|e| Error::data(path, format!("byte {at}"), format!("damaged trailer: {e}")))?;
+    if trailer.count != records {
+        return Err(Error::data(
+            path,
+            format!("byte {at}"),
+            format!(
+                "trailer counts {} records, the file holds {records}",
+                trailer.count
+            ),
+        ));
+    }
+    let mut end = [0u8; 8];
+    read_exact_or(input, &mut end, path, "end marker")?;
+    if end != END_MAGIC {
+        return Err(Error::data(
+            path,
+            format!("byte {}", input.pos - 8),
+            "damaged end marker",
+        ));
+    }
+    let mut extra = [0u8; 1];
+    if input.read(&mut extra).map_err(|e| Error::io(path, e))? != 0 {
+        return Err(Error::data(
+            path,
+            format!("byte {}", input.pos - 1),
+            "trailing bytes after the end marker",
+        ));
+    }
+    Ok(trailer.statistics)
+}
+
+/// Bytes of the statistics in a trailer: five summaries of four `f64` and a `u64`.
+const TRAILER_STATS_BYTES: usize = 5 * 5 * 8;
+
+/// Reads a binary file's records (the magic is checked here too). Every length is
+/// bounded before anything is allocated.
+pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
+    input: R,
+    path: &Path,
+    handler: &mut H,
+) -> Result<FileInfo, Error> {
+    let mut input = Counting {
+        inner: input,
+        pos: 0,
+    };
+    let metadata = read_header(&mut input, path)?;
     handler.header(Some(&metadata))?;
     let mut info = FileInfo {
         format: Format::Bincode,
@@ -394,8 +507,7 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
     loop {
         let mut tag = [0u8; 1];
         let at = input.pos;
-        let n = input.read(&mut tag).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
+        if input.read(&mut tag).map_err(|e| Error::io(path, e))? == 0 {
             return Err(Error::data(
                 path,
                 format!("byte {at}"),
@@ -404,40 +516,11 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
         }
         match tag[0] {
             TAG_RECORD => {
-                let rec: BinRecord = decode(&mut input, path, &format!("record {}", info.records))?;
-                handler.record(rec.into())?;
+                handler.record(read_record(&mut input, path, info.records)?)?;
                 info.records += 1;
             }
             TAG_TRAILER => {
-                let trailer: BinTrailer = decode(&mut input, path, "trailer")?;
-                if trailer.count != info.records {
-                    return Err(Error::data(
-                        path,
-                        format!("byte {at}"),
-                        format!(
-                            "trailer counts {} records, the file holds {}",
-                            trailer.count, info.records
-                        ),
-                    ));
-                }
-                info.statistics = trailer.statistics;
-                let mut end = [0u8; 8];
-                read_exact_or(&mut input, &mut end, path, "end marker")?;
-                if end != END_MAGIC {
-                    return Err(Error::data(
-                        path,
-                        format!("byte {}", input.pos - 8),
-                        "damaged end marker",
-                    ));
-                }
-                let mut extra = [0u8; 1];
-                if input.read(&mut extra).map_err(|e| Error::io(path, e))? != 0 {
-                    return Err(Error::data(
-                        path,
-                        format!("byte {}", input.pos - 1),
-                        "trailing bytes after the end marker",
-                    ));
-                }
+                info.statistics = read_trailer(&mut input, path, info.records)?;
                 return Ok(info);
             }
             other => {
@@ -458,6 +541,12 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
 mod tests {
     use super::*;
     use crate::{Generator, Preset, Seeding};
+
+    #[test]
+    fn trailer_statistics_size_is_their_bincode_size() {
+        let size = bincode::serialized_size(&Statistics::default()).unwrap();
+        assert_eq!(size as usize, TRAILER_STATS_BYTES);
+    }
 
     #[test]
     fn hand_encoding_is_bincode() {

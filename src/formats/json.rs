@@ -103,6 +103,7 @@ impl<W: Write> RecordSink for JsonWriter<W> {
 
     #[inline]
     fn write_record(&mut self, record: &Params) -> io::Result<()> {
+        super::record::check_finite(record)?;
         self.line.clear();
         self.line
             .push_str(if self.first { "\n    " } else { ",\n    " });

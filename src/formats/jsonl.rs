@@ -54,6 +54,7 @@ impl<W: Write> RecordSink for JsonlWriter<W> {
 
     #[inline]
     fn write_record(&mut self, record: &Params) -> io::Result<()> {
+        super::record::check_finite(record)?;
         self.line.clear();
         write_record(record, RecordStyle::Compact, &mut self.line);
         self.line.push('\n');

@@ -7,6 +7,7 @@
 pub mod binary;
 mod json;
 mod jsonl;
+pub mod limits;
 mod metadata;
 mod reader;
 mod record;

@@ -6,14 +6,17 @@
 //! `generate_augmentation_chain` and `save_augmentation_stream` (from id 0) used.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
 use super::metadata::FileMetadata;
 use super::Format;
 use crate::error::Error;
@@ -50,6 +53,7 @@ pub struct FileInfo {
 
 /// A record as found in a file: `sample_id` and `rank` may be missing.
 #[derive(Deserialize)]
+#[serde(expecting = "a record object with rotation, brightness, noise, scale, contrast and hash")]
 struct RawRecord {
     #[serde(default)]
     sample_id: Option<u64>,
@@ -166,14 +170,19 @@ pub fn read_records_with<H: RecordHandler + ?Sized>(
     path: &Path,
     handler: &mut H,
 ) -> Result<FileInfo, Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::io(
-            path,
-            io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
-        ));
-    }
-    read_records_from_with(BufReader::with_capacity(1 << 16, file), path, handler)
+    let open = || -> Result<BufReader<File>, Error> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(Error::io(
+                path,
+                io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
+            ));
+        }
+        Ok(BufReader::with_capacity(1 << 16, file))
+    };
+    let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let reopen = is_regular.then_some(&open as &dyn Fn() -> Result<BufReader<File>, Error>);
+    read_any(open()?, path, handler, reopen)
 }
 
 /// Reads every record from `input`; `path` names the source in errors.
@@ -205,7 +214,7 @@ where
 /// assert_eq!(info.records, 0);
 /// ```
 pub fn read_records_from_with<R, H>(
-    mut input: R,
+    input: R,
     path: &Path,
     handler: &mut H,
 ) -> Result<FileInfo, Error>
@@ -213,50 +222,146 @@ where
     R: BufRead,
     H: RecordHandler + ?Sized,
 {
-    match sniff(&mut input, path)? {
+    read_any(input, path, handler, None::<&dyn Fn() -> Result<R, Error>>)
+}
+
+/// A way to read the same input again from its start (a regular file), for a JSON
+/// document whose `metadata` comes after its records.
+type Reopen<'a, R> = Option<&'a dyn Fn() -> Result<R, Error>>;
+
+fn read_any<R, H>(
+    mut input: R,
+    path: &Path,
+    handler: &mut H,
+    reopen: Reopen<'_, R>,
+) -> Result<FileInfo, Error>
+where
+    R: BufRead,
+    H: RecordHandler + ?Sized,
+{
+    let (format, prefix) = sniff(&mut input, path)?;
+    let input = io::Cursor::new(prefix).chain(input);
+    match format {
         Format::Jsonl => read_jsonl(input, path, handler),
-        Format::Json => read_json(input, path, handler),
+        Format::Json => read_json(input, path, handler, reopen),
         Format::Bincode => super::binary::read_binary(input, path, handler),
     }
 }
 
-/// Tells the format from the first bytes: the binary magic; else a JSON document by
-/// the first key of its first object (`metadata`, `augmentations` or `statistics`);
-/// else JSON Lines.
-fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<Format, Error> {
-    let buf = input.fill_buf().map_err(|e| Error::io(path, e))?;
-    if buf.first() == Some(&super::binary::MAGIC[0]) {
-        return Ok(Format::Bincode);
-    }
-    let mut i = 0;
-    let skip_ws = |i: &mut usize| {
-        while *i < buf.len() && buf[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
+/// Tells the format from the content, whatever the sizes of the reads (a pipe may
+/// deliver one byte at a time): the binary magic; else, after an optional UTF-8 byte
+/// order mark and whitespace, a JSON document when the first key of the first object
+/// is `metadata`, `augmentations` or `statistics`; else JSON Lines.
+///
+/// Returns the format and the bytes consumed to decide (less a byte order mark), which
+/// the caller puts back in front of the rest.
+fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<(Format, Vec<u8>), Error> {
+    let mut peek = Peek {
+        input,
+        path,
+        bytes: Vec::new(),
     };
-    skip_ws(&mut i);
-    if i == buf.len() {
+    let first = match peek.byte()? {
+        None => return Ok((Format::Jsonl, peek.bytes)),
+        Some(b) if b == super::binary::MAGIC[0] => return Ok((Format::Bincode, peek.bytes)),
+        Some(0xEF) => {
+            if peek.byte()? != Some(0xBB) || peek.byte()? != Some(0xBF) {
+                return Err(peek.not_ours(0));
+            }
+            peek.bytes.clear();
+            peek.skip_whitespace()?
+        }
+        Some(b) if b.is_ascii_whitespace() => peek.skip_whitespace()?,
+        Some(b) => Some(b),
+    };
+    let Some(open) = first else {
         // Empty (or blank): JSON Lines with no records.
-        return Ok(Format::Jsonl);
+        return Ok((Format::Jsonl, peek.bytes));
+    };
+    if open != b'{' {
+        return Err(peek.not_ours(peek.bytes.len() - 1));
     }
-    if buf[i] != b'{' {
-        return Err(Error::data(
-            path,
-            format!("byte {i}"),
-            "not a dpa file: expected a JSON object ('{'), found something else",
-        ));
+    match peek.skip_whitespace()? {
+        Some(b'"') => {}
+        Some(_) => return Ok((Format::Jsonl, peek.bytes)),
+        None => return Err(peek.truncated()),
     }
-    i += 1;
-    skip_ws(&mut i);
-    if i < buf.len() && buf[i] == b'"' {
-        let rest = &buf[i + 1..];
-        for key in ["metadata\"", "augmentations\"", "statistics\""] {
-            if rest.starts_with(key.as_bytes()) {
-                return Ok(Format::Json);
+    let mut key = Vec::new();
+    loop {
+        match peek.byte()? {
+            None => return Err(peek.truncated()),
+            Some(b'"') => break,
+            Some(b) if key.len() < 16 => key.push(b),
+            // Longer than any key of a JSON document: a record's key.
+            Some(_) => return Ok((Format::Jsonl, peek.bytes)),
+        }
+    }
+    let document = matches!(&key[..], b"metadata" | b"augmentations" | b"statistics");
+    let format = if document {
+        Format::Json
+    } else {
+        Format::Jsonl
+    };
+    Ok((format, peek.bytes))
+}
+
+/// Reads bytes one at a time, keeping them.
+struct Peek<'a, R> {
+    input: &'a mut R,
+    path: &'a Path,
+    bytes: Vec<u8>,
+}
+
+impl<R: BufRead> Peek<'_, R> {
+    fn byte(&mut self) -> Result<Option<u8>, Error> {
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(self.path, e)),
+            };
+            let Some(&b) = buf.first() else {
+                return Ok(None);
+            };
+            self.input.consume(1);
+            self.bytes.push(b);
+            return Ok(Some(b));
+        }
+    }
+
+    /// The first byte that is not whitespace (bounded), or `None` at the end.
+    fn skip_whitespace(&mut self) -> Result<Option<u8>, Error> {
+        loop {
+            match self.byte()? {
+                Some(b) if b.is_ascii_whitespace() => {
+                    if self.bytes.len() > MAX_ITEM_BYTES {
+                        return Err(Error::data(
+                            self.path,
+                            format!("byte {}", self.bytes.len()),
+                            format!("more than {MAX_ITEM_BYTES} bytes of whitespace before the first record"),
+                        ));
+                    }
+                }
+                other => return Ok(other),
             }
         }
     }
-    Ok(Format::Jsonl)
+
+    fn not_ours(&self, at: usize) -> Error {
+        Error::data(
+            self.path,
+            format!("byte {at}"),
+            "not a dpa file: expected a JSON object ('{'), JSON Lines or dpa's binary format",
+        )
+    }
+
+    fn truncated(&self) -> Error {
+        Error::data(
+            self.path,
+            format!("byte {}", self.bytes.len()),
+            "truncated file: it ends inside its first JSON object",
+        )
+    }
 }
 
 fn read_jsonl<R, H>(mut input: R, path: &Path, handler: &mut H) -> Result<FileInfo, Error>
@@ -276,15 +381,27 @@ where
     let mut line_no = 0u64;
     loop {
         line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::io(path, e))?;
+        let n = read_line_capped(&mut input, &mut line, MAX_ITEM_BYTES).map_err(|e| match e {
+            LineError::Io(e) => Error::io(path, e),
+            LineError::TooLong => Error::data(
+                path,
+                format!("line {}", line_no + 1),
+                format!("longer than {MAX_ITEM_BYTES} bytes: not a dpa record"),
+            ),
+        })?;
         if n == 0 {
             break;
         }
         line_no += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        let Some(first) = line.iter().find(|b| !b.is_ascii_whitespace()) else {
             continue;
+        };
+        if *first != b'{' {
+            return Err(Error::data(
+                path,
+                format!("line {line_no}"),
+                "expected a record (a JSON object)",
+            ));
         }
         let raw: RawRecord = serde_json::from_slice(&line).map_err(|e| {
             let what = if line.last() != Some(&b'\n') && e.is_eof() {
@@ -300,17 +417,65 @@ where
     Ok(info)
 }
 
+/// Whether, and with what, the handler's `header` was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Header {
+    NotSent,
+    /// Sent with no metadata: records came first and the input cannot be read twice.
+    SentNone,
+    /// Sent with the document's metadata (or its absence, known for certain).
+    Sent,
+}
+
 /// Shared state of the streaming JSON visitor.
 struct JsonState<'a, F: ?Sized> {
     handler: &'a mut F,
-    header_sent: bool,
+    header: Header,
     info: FileInfo,
     in_records: bool,
     callback_error: Option<Error>,
+    /// Bytes read since the last record or top-level value ended.
+    used: Rc<Cell<usize>>,
+    /// Records before the metadata may be skipped, to be read in a second pass.
+    can_defer: bool,
+    /// Records were skipped: read them again once the metadata is known.
+    deferred: bool,
+}
+
+impl<F: RecordHandler + ?Sized> JsonState<'_, F> {
+    fn send_header(&mut self, metadata: Option<&FileMetadata>, how: Header) -> Result<(), String> {
+        self.header = how;
+        self.handler.header(metadata).map_err(|e| {
+            self.callback_error = Some(e);
+            "stopped by the record handler".to_string()
+        })
+    }
+}
+
+/// A reader that fails once more than [`MAX_ITEM_BYTES`] were read since `used` was
+/// last reset, so that no single value of a document can grow without bound.
+struct Budgeted<R> {
+    inner: R,
+    used: Rc<Cell<usize>>,
+}
+
+impl<R: Read> Read for Budgeted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = (MAX_ITEM_BYTES + 1).saturating_sub(self.used.get());
+        if left == 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "value too long"));
+        }
+        let n = buf.len().min(left);
+        let n = self.inner.read(&mut buf[..n])?;
+        self.used.set(self.used.get() + n);
+        Ok(n)
+    }
 }
 
 struct Document<'s, 'a, F: ?Sized>(&'s mut JsonState<'a, F>);
 struct Records<'s, 'a, F: ?Sized>(&'s mut JsonState<'a, F>);
+/// Skips the records of a document (each within the size budget).
+struct SkipRecords<'s>(&'s Cell<usize>);
 
 impl<'de, F> DeserializeSeed<'de> for Document<'_, '_, F>
 where
@@ -334,41 +499,74 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
         let mut saw_records = false;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 "metadata" => {
                     let meta: Option<FileMetadata> = map.next_value()?;
-                    if !self.0.header_sent {
-                        self.0.header_sent = true;
-                        if let Err(e) = self.0.handler.header(meta.as_ref()) {
-                            self.0.callback_error = Some(e);
-                            return Err(de::Error::custom("stopped by the record handler"));
+                    match st.header {
+                        // Records skipped: the header is sent before the second pass.
+                        Header::NotSent if st.deferred => {}
+                        Header::NotSent => st
+                            .send_header(meta.as_ref(), Header::Sent)
+                            .map_err(de::Error::custom)?,
+                        Header::SentNone if meta.is_some() => {
+                            return Err(de::Error::custom(
+                                "the metadata comes after the records (keys sorted?): dpa needs it first when reading a stream; give the file by its path, or put \"metadata\" first",
+                            ))
                         }
+                        _ => {}
                     }
-                    self.0.info.metadata = meta;
+                    st.info.metadata = meta;
                 }
-                "statistics" => self.0.info.statistics = map.next_value()?,
+                "statistics" => st.info.statistics = map.next_value()?,
                 "augmentations" => {
                     saw_records = true;
-                    if !self.0.header_sent {
-                        self.0.header_sent = true;
-                        if let Err(e) = self.0.handler.header(None) {
-                            self.0.callback_error = Some(e);
-                            return Err(de::Error::custom("stopped by the record handler"));
-                        }
+                    if st.header == Header::NotSent && st.can_defer {
+                        st.deferred = true;
+                        map.next_value_seed(SkipRecords(&st.used))?;
+                        continue;
                     }
-                    self.0.in_records = true;
-                    map.next_value_seed(Records(&mut *self.0))?;
-                    self.0.in_records = false;
+                    if st.header == Header::NotSent {
+                        st.send_header(None, Header::SentNone)
+                            .map_err(de::Error::custom)?;
+                    }
+                    st.in_records = true;
+                    map.next_value_seed(Records(&mut *st))?;
+                    st.in_records = false;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
+            st.used.set(0);
         }
         if !saw_records {
             return Err(de::Error::missing_field("augmentations"));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for SkipRecords<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SkipRecords<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of augmentation records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            self.0.set(0);
         }
         Ok(())
     }
@@ -398,6 +596,7 @@ where
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let st = self.0;
         while let Some(raw) = seq.next_element::<RawRecord>()? {
+            st.used.set(0);
             let p = raw.into_params(st.info.records, &mut st.info.ids_inferred);
             if let Err(e) = st.handler.record(p) {
                 st.callback_error = Some(e);
@@ -409,14 +608,49 @@ where
     }
 }
 
-fn read_json<R, H>(input: R, path: &Path, handler: &mut H) -> Result<FileInfo, Error>
+/// Reads a JSON document; when its records come before its metadata and `reopen` can
+/// read it again, the records are skipped at first and read in a second pass.
+fn read_json<R, H>(
+    input: impl BufRead,
+    path: &Path,
+    handler: &mut H,
+    reopen: Reopen<'_, R>,
+) -> Result<FileInfo, Error>
 where
     R: BufRead,
     H: RecordHandler + ?Sized,
 {
+    let first = json_pass(input, path, handler, Header::NotSent, reopen.is_some())?;
+    if !first.deferred {
+        return Ok(first.info);
+    }
+    handler.header(first.info.metadata.as_ref())?;
+    let reopen = reopen.unwrap_or_else(|| unreachable!("deferred only with reopen"));
+    let mut again = reopen()?;
+    let (_, prefix) = sniff(&mut again, path)?;
+    let again = io::Cursor::new(prefix).chain(again);
+    Ok(json_pass(again, path, handler, Header::Sent, false)?.info)
+}
+
+struct Pass {
+    info: FileInfo,
+    deferred: bool,
+}
+
+fn json_pass<H>(
+    input: impl BufRead,
+    path: &Path,
+    handler: &mut H,
+    header: Header,
+    can_defer: bool,
+) -> Result<Pass, Error>
+where
+    H: RecordHandler + ?Sized,
+{
+    let used = Rc::new(Cell::new(0));
     let mut state = JsonState {
         handler,
-        header_sent: false,
+        header,
         info: FileInfo {
             format: Format::Json,
             metadata: None,
@@ -426,25 +660,40 @@ where
         },
         in_records: false,
         callback_error: None,
+        used: used.clone(),
+        can_defer,
+        deferred: false,
     };
-    let mut de = serde_json::Deserializer::from_reader(input);
+    let budgeted = Budgeted {
+        inner: input,
+        used: used.clone(),
+    };
+    let mut de = serde_json::Deserializer::from_reader(budgeted);
     let result = Document(&mut state)
         .deserialize(&mut de)
         .and_then(|()| de.end());
     if let Some(e) = state.callback_error.take() {
         return Err(e);
     }
-    match result {
-        Ok(()) => Ok(state.info),
-        Err(e) if e.is_io() => Err(Error::io(path, io::Error::other(e.to_string()))),
-        Err(e) => {
-            let position = if state.in_records {
-                format!("record {}", state.info.records)
-            } else {
-                format!("line {} column {}", e.line(), e.column())
-            };
-            Err(Error::data(path, position, e.to_string()))
+    let position = |e: &serde_json::Error| {
+        if state.in_records {
+            format!("record {}", state.info.records)
+        } else {
+            format!("line {} column {}", e.line(), e.column())
         }
+    };
+    match result {
+        Ok(()) => Ok(Pass {
+            info: state.info,
+            deferred: state.deferred,
+        }),
+        Err(e) if e.is_io() && used.get() > MAX_ITEM_BYTES => Err(Error::data(
+            path,
+            position(&e),
+            format!("a value longer than {MAX_ITEM_BYTES} bytes: not a dpa file"),
+        )),
+        Err(e) if e.is_io() => Err(Error::io(path, io::Error::other(e.to_string()))),
+        Err(e) => Err(Error::data(path, position(&e), e.to_string())),
     }
 }
 

@@ -3,6 +3,23 @@
 use crate::params::Params;
 use crate::seeding::write_hex;
 
+/// JSON has no NaN or infinity: a record holding one is refused rather than written
+/// as invalid JSON (dpa never generates one; a damaged input could carry one).
+pub(crate) fn check_finite(p: &Params) -> std::io::Result<()> {
+    match p.values().iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "sample_id {}: {} is {}, which JSON cannot hold",
+                p.sample_id,
+                crate::config::Param::ALL[i].name(),
+                p.values()[i]
+            ),
+        )),
+    }
+}
+
 /// How a record's JSON object is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordStyle {

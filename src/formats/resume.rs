@@ -1,16 +1,19 @@
-//! Finding the complete part of an interrupted output (`<path>.partial`), so that a run
-//! can continue after its last complete record.
+//! Checking the part of an interrupted output (`<path>.partial`) that a run can keep.
+//!
+//! A partial file is kept only as far as its bytes are exactly the bytes this run
+//! writes: the header, then each record — recomputed and encoded again, then compared
+//! byte for byte. A torn last record (the bytes a killed run wrote before it died, a
+//! prefix of the right ones) is cut off; any other difference — one changed digit, CRLF
+//! line ends, a record from other settings, junk — refuses the whole file, which is
+//! left as it is.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
-use super::Format;
 use crate::error::Error;
-use crate::params::Params;
 
-/// What the complete part of a partial file holds. `valid_len == 0` means not even
-/// the header was complete (for formats that have one): write it again.
+/// What of a partial file can be kept. `valid_len == 0` means not even the header
+/// was complete: write everything again.
 ///
 /// # Examples
 ///
@@ -20,139 +23,134 @@ use crate::params::Params;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartialScan {
-    /// Bytes to keep: the header and every complete record.
+    /// Bytes to keep: the header and every complete, verified record.
     pub valid_len: u64,
-    /// Complete records.
+    /// Complete, verified records.
     pub records: u64,
 }
 
-/// Scans the partial file `path` written in `format`, whose first bytes must be
-/// `header` (what a new file with the same settings starts with). Each complete
-/// record is passed to `on_record`; a torn tail is left out.
+/// The bytes a run writes, as the check needs them.
+pub trait ExpectedBytes {
+    /// Appends the encoded records `first .. first + n` (each with what precedes it in
+    /// the format, such as a separator) to `out`, and the offset in `out` just after
+    /// each record to `ends`.
+    fn records(&mut self, first: u64, n: u64, out: &mut Vec<u8>, ends: &mut Vec<usize>);
+
+    /// The bytes that end the file after the last record (trailer, statistics).
+    fn finish(&mut self) -> Vec<u8>;
+}
+
+/// Records compared per step.
+const BLOCK: u64 = 1 << 14;
+
+/// Checks the partial file read from `input` (named `path` in messages) against the
+/// run that writes `header`, then `count` records, then its end, as `expected`
+/// encodes them. Returns what to keep; a difference that is not a torn tail is a data
+/// error naming the record and the byte.
 ///
 /// # Examples
 ///
 /// ```
-/// use dpa::{AnySink, FileMetadata, Format, Generator, Preset, RecordSink};
-/// use dpa::formats::resume::scan_partial;
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("x.jsonl.partial");
-/// let g = Generator::new(Preset::Mild.config()).unwrap();
-/// let mut sink = AnySink::new(Format::Jsonl, Vec::new(), &FileMetadata::for_config(g.config().clone(), None)).unwrap();
-/// for id in 0..3 { sink.write_record(&g.params(id)).unwrap(); }
-/// let mut bytes = sink.finish(None).unwrap();
-/// bytes.truncate(bytes.len() - 10); // a torn third record
-/// std::fs::write(&path, &bytes).unwrap();
-/// let scan = scan_partial(&path, Format::Jsonl, b"", |_| Ok(())).unwrap();
-/// assert_eq!(scan.records, 2);
+/// use dpa::formats::resume::{check_partial, ExpectedBytes};
+/// struct Lines;
+/// impl ExpectedBytes for Lines {
+///     fn records(&mut self, first: u64, n: u64, out: &mut Vec<u8>, ends: &mut Vec<usize>) {
+///         for i in first..first + n {
+///             out.extend_from_slice(format!("{i}\n").as_bytes());
+///             ends.push(out.len());
+///         }
+///     }
+///     fn finish(&mut self) -> Vec<u8> { Vec::new() }
+/// }
+/// let path = std::path::Path::new("p");
+/// let scan = check_partial(&b"0\n1\n2"[..], path, b"", 5, &mut Lines).unwrap();
+/// assert_eq!((scan.records, scan.valid_len), (2, 4));
+/// let err = check_partial(&b"0\n7\n"[..], path, b"", 5, &mut Lines).unwrap_err();
+/// assert!(err.to_string().contains("record 1"), "{err}");
 /// ```
-pub fn scan_partial<F>(
+pub fn check_partial<R: Read>(
+    mut input: R,
     path: &Path,
-    format: Format,
     header: &[u8],
-    mut on_record: F,
-) -> Result<PartialScan, Error>
-where
-    F: FnMut(Params) -> Result<(), Error>,
-{
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut input = BufReader::with_capacity(1 << 16, file);
+    count: u64,
+    expected: &mut dyn ExpectedBytes,
+) -> Result<PartialScan, Error> {
     let mut head = vec![0u8; header.len()];
     let got = read_up_to(&mut input, &mut head).map_err(|e| Error::io(path, e))?;
-    if got < header.len() && head[..got] == header[..got] {
-        // Stopped while writing the header: nothing to keep, start again from byte 0.
-        return Ok(PartialScan {
-            valid_len: 0,
-            records: 0,
-        });
-    }
-    if head != header {
-        return Err(Error::data(
-            path,
-            "byte 0",
-            "the partial file was written with other settings (config, range, seeding or format); remove it or run without --resume",
-        ));
+    if head[..got] != header[..got] {
+        return Err(other_settings(path, first_difference(&head[..got], header)));
     }
     let mut scan = PartialScan {
-        valid_len: header.len() as u64,
+        valid_len: 0,
         records: 0,
     };
-    match format {
-        Format::Jsonl | Format::Json => {
-            // JSON Lines: one record per line. JSON: after the header, "\n    {rec}" then
-            // ",\n    {rec}" for each further record, so every line but the first holds one
-            // record, followed by a comma when another record was started after it.
-            let mut line = Vec::with_capacity(512);
-            let mut first_line = format == Format::Json;
-            loop {
-                line.clear();
-                let n = input
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| Error::io(path, e))?;
-                if n == 0 {
-                    break;
-                }
-                if first_line {
-                    // The rest of the header's last line: nothing, for dpa's layout.
-                    first_line = false;
-                    if line == b"\n" {
-                        continue;
-                    }
-                    break;
-                }
-                let (text, kept) = match format {
-                    Format::Jsonl => {
-                        if line.last() != Some(&b'\n') {
-                            break;
-                        }
-                        (&line[..], n)
-                    }
-                    _ => {
-                        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-                        let body = body.strip_suffix(b",").unwrap_or(body);
-                        (body, body.len())
-                    }
-                };
-                let Ok(p) = serde_json::from_slice::<Params>(text) else {
-                    break;
-                };
-                on_record(p)?;
-                scan.records += 1;
-                scan.valid_len += match format {
-                    Format::Jsonl => kept as u64,
-                    // "\n" before the first record, ",\n" before the others.
-                    _ => kept as u64 + if scan.records == 1 { 1 } else { 2 },
-                };
-            }
+    if got < header.len() {
+        // Stopped while writing the header: nothing to keep.
+        return Ok(scan);
+    }
+    scan.valid_len = header.len() as u64;
+    let (mut want, mut ends, mut have) = (Vec::new(), Vec::new(), Vec::new());
+    while scan.records < count {
+        let n = BLOCK.min(count - scan.records);
+        want.clear();
+        ends.clear();
+        expected.records(scan.records, n, &mut want, &mut ends);
+        have.resize(want.len(), 0);
+        let got = read_up_to(&mut input, &mut have).map_err(|e| Error::io(path, e))?;
+        let same = first_difference(&have[..got], &want[..got]);
+        if same < got {
+            let record = scan.records + ends.iter().filter(|e| **e <= same).count() as u64;
+            return Err(Error::data(
+                path,
+                format!("record {record} (byte {})", scan.valid_len + same as u64),
+                "differs from what these settings write; the partial file is left as it is: remove it, or run without --resume",
+            ));
         }
-        Format::Bincode => loop {
-            let mut tag = [0u8; 1];
-            if read_up_to(&mut input, &mut tag).map_err(|e| Error::io(path, e))? == 0 || tag[0] != 1
-            {
-                break;
-            }
-            let mut fixed = [0u8; 9];
-            if read_up_to(&mut input, &mut fixed).map_err(|e| Error::io(path, e))? < 9 {
-                break;
-            }
-            let has_rank = fixed[8] == 1;
-            let mut rest = vec![0u8; if has_rank { 8 } else { 0 } + 40 + 32];
-            if read_up_to(&mut input, &mut rest).map_err(|e| Error::io(path, e))? < rest.len() {
-                break;
-            }
-            let mut bytes = Vec::with_capacity(1 + 9 + rest.len());
-            bytes.extend_from_slice(&tag);
-            bytes.extend_from_slice(&fixed);
-            bytes.extend_from_slice(&rest);
-            let mut decoded = None;
-            super::binary::read_record_bytes(&bytes, &mut decoded);
-            let Some(p) = decoded else { break };
-            on_record(p)?;
-            scan.records += 1;
-            scan.valid_len += bytes.len() as u64;
-        },
+        let complete = ends.iter().filter(|e| **e <= got).count();
+        if complete > 0 {
+            scan.records += complete as u64;
+            scan.valid_len += ends[complete - 1] as u64;
+        }
+        if got < want.len() {
+            return Ok(scan);
+        }
+    }
+    check_end(&mut input, path, scan, &expected.finish())
+}
+
+/// After the last record, only a prefix of the file's end may follow.
+fn check_end<R: Read>(
+    input: &mut R,
+    path: &Path,
+    scan: PartialScan,
+    finish: &[u8],
+) -> Result<PartialScan, Error> {
+    let mut rest = vec![0u8; finish.len() + 1];
+    let got = read_up_to(input, &mut rest).map_err(|e| Error::io(path, e))?;
+    if got > finish.len() || rest[..got] != finish[..got] {
+        return Err(Error::data(
+            path,
+            format!("byte {}", scan.valid_len),
+            format!(
+                "more than the {} records of this run; the partial file is left as it is: remove it, or run without --resume",
+                scan.records
+            ),
+        ));
     }
     Ok(scan)
+}
+
+fn other_settings(path: &Path, at: usize) -> Error {
+    Error::data(
+        path,
+        format!("byte {at}"),
+        "the partial file was written with other settings (config, range, seeding or format), or is not dpa's; it is left as it is: remove it, or run without --resume",
+    )
+}
+
+/// The index of the first byte where `a` and `b` differ (their common length if none).
+fn first_difference(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
