@@ -55,7 +55,7 @@ impl RecordHandler for Converter<'_> {
             other => {
                 if !self.flags.any() && self.format != Format::Jsonl {
                     self.usage = Some(Failure::usage_msg(format!(
-                        "{} carries no config (JSON Lines), and a {} file records one in its header: pass --preset, --config or the range flags it was generated with",
+                        "{} carries no config before its records (JSON Lines, or a JSON document on a stream whose metadata comes last), and a {} file records one in its header: pass --preset, --config or the range flags it was generated with",
                         self.input.display(),
                         self.format
                     )));
