@@ -673,6 +673,9 @@ fn run_two_ranks(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// A change to a manifest.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
 #[test]
 fn merge_trusts_nothing_in_a_manifest() {
     let root = tempfile::tempdir().unwrap();
@@ -689,7 +692,7 @@ fn merge_trusts_nothing_in_a_manifest() {
         .arg(dir.join("fifo.jsonl"))
         .status()
         .unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "not a plain file name",
             Box::new(|m| m["shards"][1]["file"] = "../secret.jsonl".into()),
