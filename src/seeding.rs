@@ -391,6 +391,15 @@ mod tests {
     use super::*;
     use sha2::{Digest as _, Sha256};
 
+    #[test]
+    #[should_panic(expected = "one digest slot per seed string")]
+    fn digests_on_refuses_slices_of_different_lengths() {
+        let chain = HashChain::new(3);
+        let seeds: [&[u8]; 3] = [b"1", b"2", b"3"];
+        let mut out = [[0u8; 32]; 2];
+        chain.digests_on(Backend::Portable, &seeds, &mut out);
+    }
+
     /// The chain exactly as the reference writes it, with strings and `Sha256::digest`.
     fn naive_chain(seed: &str, depth: usize) -> String {
         let mut h = hex_string(&Sha256::digest(seed.as_bytes()));
