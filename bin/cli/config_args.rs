@@ -126,7 +126,7 @@ impl ConfigArgs {
 
 /// Reads a config file: the config object itself, or a JSON document whose
 /// `metadata.config` holds one. The file is read up to
-/// [`MAX_CONFIG_BYTES`](dpa::formats::limits::MAX_CONFIG_BYTES); a UTF-8 byte order
+/// [`MAX_CONFIG_BYTES`]; a UTF-8 byte order
 /// mark is skipped; a key given twice is an error.
 pub fn load_config(path: &Path) -> Result<AugmentationConfig, Failure> {
     let named = |msg: String| Failure::usage_msg(format!("--config {}: {msg}", path.display()));
