@@ -37,10 +37,10 @@ pub mod identity;
 pub mod kernel;
 pub mod mt;
 pub mod params;
-pub mod pipeline;
 pub mod seeding;
 pub mod split;
 pub mod stats;
+pub mod write;
 
 pub use atomic::AtomicFile;
 pub use batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher, SizeDecision};

@@ -50,18 +50,31 @@ fn single_process_shard(job: &GenerateJob, rank: u64, size: u64) -> Vec<u8> {
     })
     .unwrap();
     let g = Arc::new(Generator::new(job.config.clone()).unwrap());
-    let (bytes, _) = dpa::pipeline::write_records(
-        &engine,
-        &g,
+    let what = dpa::write::Generation {
+        engine: &engine,
+        generator: &g,
         seeding,
-        id_range(first, count).unwrap(),
-        job.format,
-        &meta,
-        true,
-        Vec::new(),
+        ids: id_range(first, count).unwrap(),
+    };
+    let options = dpa::write::WriteOptions {
+        format: job.format,
+        metadata: meta,
+        statistics: true,
+        keep_partial: false,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shard");
+    let destination = dpa::write::Destination::File(path.clone());
+    dpa::write::generate_to(
+        &what,
+        destination,
+        &options,
+        false,
+        Default::default(),
+        &mut |_| {},
     )
     .unwrap();
-    bytes
+    std::fs::read(path).unwrap()
 }
 
 fn close(a: f64, b: f64) -> bool {

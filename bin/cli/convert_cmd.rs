@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use dpa::formats::{read_records_from_with, read_records_with};
-use dpa::{AnySink, Error, FileMetadata, Format, Params, RecordHandler, RecordSink};
+use dpa::write::{Destination, RecordFile, WriteOptions};
+use dpa::{Error, FileMetadata, Format, Params, RecordHandler};
 
 use super::config_args::ConfigArgs;
 use super::failure::{CmdResult, Failure};
 use super::generate::output_format;
-use super::output::{check_distinct, is_stdout, Output};
+use super::output::{check_distinct, destination, is_stdout};
 
 /// Arguments of `dpa convert`.
 #[derive(Debug, Args)]
@@ -35,7 +36,9 @@ struct Converter<'a> {
     input: &'a Path,
     output: &'a Path,
     flags: &'a ConfigArgs,
-    sink: Option<AnySink<Output>>,
+    /// Where the output goes, until the header is known and the file is created.
+    destination: Option<Destination>,
+    file: Option<RecordFile>,
     /// A usage error found while reading the header (reported with exit code 2).
     usage: Option<Failure>,
 }
@@ -76,19 +79,26 @@ impl RecordHandler for Converter<'_> {
             }
         };
         // A failed conversion leaves nothing behind: it can simply be run again.
-        let out = Output::open(self.output)?;
-        let name = out.name();
-        self.sink = Some(AnySink::new(self.format, out, &meta).map_err(|e| Error::io(name, e))?);
+        let options = WriteOptions {
+            format: self.format,
+            metadata: meta,
+            statistics: false,
+            keep_partial: false,
+        };
+        let destination = self
+            .destination
+            .take()
+            .ok_or_else(|| Error::data(self.input, "header", "a second header"))?;
+        self.file = Some(RecordFile::create(destination, &options)?);
         Ok(())
     }
 
     fn record(&mut self, record: Params) -> Result<(), Error> {
-        let sink = self
-            .sink
+        let file = self
+            .file
             .as_mut()
             .ok_or_else(|| Error::data(self.output, "header", "no header"))?;
-        sink.write_record(&record)
-            .map_err(|e| Error::io(self.output, e))
+        file.write(&record)
     }
 }
 
@@ -100,7 +110,8 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         input: &args.input,
         output: &args.output,
         flags: &args.config,
-        sink: None,
+        destination: Some(destination(&args.output)?),
+        file: None,
         usage: None,
     };
     let result = if is_stdout(&args.input) {
@@ -113,13 +124,10 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         return Err(usage);
     }
     let info = result?;
-    let sink = conv
-        .sink
+    let file = conv
+        .file
         .ok_or_else(|| Failure::data(anyhow::anyhow!("{}: no records", args.input.display())))?;
     // Lossless: the input's own statistics travel with it (none if it had none).
-    let out = sink
-        .finish(info.statistics.as_ref())
-        .map_err(|e| Failure::from(Error::io(&args.output, e)))?;
-    out.finish()?;
+    file.finish_with(info.statistics)?;
     Ok(())
 }

@@ -18,15 +18,15 @@ use dpa::distributed::{Manifest, ShardEntry};
 use dpa::formats::limits::{duplicate_key, read_text_capped, MAX_DOCUMENT_BYTES};
 use dpa::formats::read_records_from_with;
 use dpa::seeding::to_hex;
+use dpa::write::{RecordFile, WriteOptions};
 use dpa::{
-    split_range, AnySink, Error, FileMetadata, Generator, Params, RecordHandler, RecordSink,
-    Seeding, SeedingInfo, StatsAccumulator,
+    split_range, Error, FileMetadata, Generator, Params, RecordHandler, Seeding, SeedingInfo,
 };
 use sha2::{Digest, Sha256};
 
 use super::failure::{CmdResult, Failure};
 use super::generate::output_format;
-use super::output::{check_distinct, Output};
+use super::output::{check_distinct, destination};
 
 /// Arguments of `dpa merge`.
 #[derive(Debug, Args)]
@@ -194,9 +194,7 @@ impl<R: Read> Read for Hashing<R> {
 
 /// Copies one shard's records, checking its header and each record on the way.
 struct Copy<'a> {
-    sink: &'a mut AnySink<Output>,
-    stats: &'a mut StatsAccumulator,
-    out_name: PathBuf,
+    file: &'a mut RecordFile,
     path: &'a Path,
     manifest: &'a Manifest,
     generator: &'a Generator,
@@ -257,10 +255,7 @@ impl RecordHandler for Copy<'_> {
         }
         self.next_id = self.next_id.wrapping_add(1);
         self.seen += 1;
-        self.stats.push(&p);
-        self.sink
-            .write_record(&p)
-            .map_err(|e| Error::io(&self.out_name, e))
+        self.file.write(&p)
     }
 }
 
@@ -270,9 +265,7 @@ fn copy_shard(
     m: &Manifest,
     s: &ShardEntry,
     generator: &Generator,
-    sink: &mut AnySink<Output>,
-    stats: &mut StatsAccumulator,
-    out_name: &Path,
+    file: &mut RecordFile,
 ) -> CmdResult {
     let path = dir.join(&s.file);
     let mut hashing = Hashing {
@@ -280,9 +273,7 @@ fn copy_shard(
         hash: Sha256::new(),
     };
     let mut copy = Copy {
-        sink,
-        stats,
-        out_name: out_name.to_path_buf(),
+        file,
         path: &path,
         manifest: m,
         generator,
@@ -345,18 +336,16 @@ pub fn run(args: MergeArgs) -> CmdResult {
             world_size: Some(m.world_size),
         }
     });
-    let out = Output::open(&args.output)?;
-    let name = out.name();
-    let mut sink =
-        AnySink::new(format, out, &meta).map_err(|e| Failure::from(Error::io(&name, e)))?;
-    let mut stats = StatsAccumulator::new();
+    let options = WriteOptions {
+        format,
+        metadata: meta,
+        statistics: m.statistics.is_some(),
+        keep_partial: false,
+    };
+    let mut file = RecordFile::create(destination(&args.output)?, &options)?;
     for s in &m.shards {
-        copy_shard(dir, &m, s, &generator, &mut sink, &mut stats, &name)?;
+        copy_shard(dir, &m, s, &generator, &mut file)?;
     }
-    let statistics = m.statistics.is_some().then(|| stats.finish());
-    let out = sink
-        .finish(statistics.as_ref())
-        .map_err(|e| Failure::from(Error::io(&name, e)))?;
-    out.finish()?;
+    file.finish()?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, Stdout, Write};
 use std::path::{Path, PathBuf};
 
 use dpa::identity::FileId;
+use dpa::write::Destination;
 use dpa::AtomicFile;
 
 use super::failure::Failure;
@@ -21,10 +22,7 @@ impl Output {
     pub fn open(path: &Path) -> Result<Self, dpa::Error> {
         if is_stdout(path) {
             if stdout_was_closed() {
-                return Err(dpa::Error::io(
-                    "<stdout>",
-                    io::Error::other("standard output is closed: nowhere to write (use -o FILE)"),
-                ));
+                return Err(dpa::Error::io("<stdout>", closed_stdout()));
             }
             Ok(Output::Stdout(BufWriter::with_capacity(
                 1 << 16,
@@ -43,21 +41,6 @@ impl Output {
         }
     }
 
-    /// The partial file a failed run leaves for `--resume`, if there is one.
-    pub fn partial(&self) -> Option<PathBuf> {
-        match self {
-            Output::File(f) => f.partial().map(Path::to_path_buf),
-            Output::Stdout(_) => None,
-        }
-    }
-
-    /// Keep the `.partial` file if the run fails, so that `--resume` can continue it.
-    pub fn keep_partial(&mut self) {
-        if let Output::File(f) = self {
-            f.keep_partial_on_drop(true);
-        }
-    }
-
     /// Flushes stdout, or commits the file.
     pub fn finish(self) -> Result<(), dpa::Error> {
         match self {
@@ -65,6 +48,24 @@ impl Output {
             Output::File(f) => f.commit(),
         }
     }
+}
+
+/// Where the library writes records: stdout (checked to be open) or a file.
+pub fn destination(path: &Path) -> Result<Destination, Failure> {
+    if !is_stdout(path) {
+        return Ok(Destination::File(path.to_path_buf()));
+    }
+    if stdout_was_closed() {
+        return Err(dpa::Error::io("<stdout>", closed_stdout()).into());
+    }
+    Ok(Destination::Writer {
+        out: Box::new(io::stdout()),
+        name: PathBuf::from("<stdout>"),
+    })
+}
+
+fn closed_stdout() -> io::Error {
+    io::Error::other("standard output is closed: nowhere to write (use -o FILE)")
 }
 
 /// True for the path `-`.
@@ -148,38 +149,5 @@ impl Write for Output {
             Output::Stdout(o) => o.flush(),
             Output::File(f) => f.flush(),
         }
-    }
-}
-
-/// A writer that counts the bytes written through it.
-pub struct Counting<W> {
-    /// The writer.
-    pub inner: W,
-    /// Bytes written so far.
-    pub bytes: u64,
-}
-
-impl<W> Counting<W> {
-    /// Counts from zero.
-    pub fn new(inner: W) -> Self {
-        Counting { inner, bytes: 0 }
-    }
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.inner.write_all(buf)?;
-        self.bytes += buf.len() as u64;
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::communicator::Communicator;
 use super::manifest::{Manifest, ShardEntry, ShardTimings};
 use crate::atomic::AtomicFile;
+use crate::batch::BatchConfig;
 use crate::config::AugmentationConfig;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, Error};
@@ -14,6 +15,7 @@ use crate::params::Generator;
 use crate::seeding::Seeding;
 use crate::split::{id_range, split_range};
 use crate::stats::StatsAccumulator;
+use crate::write::{generate_to, Destination, Generation, WriteOptions};
 
 /// How the ranks seed their records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,23 +148,29 @@ pub fn run_generate<C: Communicator>(
 
     comm.barrier();
     let t0 = comm.wtime();
-    let out = AtomicFile::create(&path)?;
-    let ids = id_range(first, count)?;
-    let (out, summary) = crate::pipeline::write_records(
-        &engine,
-        &generator,
+    let what = Generation {
+        engine: &engine,
+        generator: &generator,
         seeding,
-        ids,
-        job.format,
-        &meta,
-        job.with_stats,
-        out,
-    )
-    .map_err(|e| Error::io(&path, e))?;
-    let t_commit = comm.wtime();
-    out.commit()?;
+        ids: id_range(first, count)?,
+    };
+    let options = WriteOptions {
+        format: job.format,
+        metadata: meta,
+        statistics: job.with_stats,
+        keep_partial: false,
+    };
+    let done = generate_to(
+        &what,
+        Destination::File(path),
+        &options,
+        false,
+        BatchConfig::default(),
+        &mut |_| {},
+    )?;
     let t1 = comm.wtime();
-    let write = summary.write_time.as_secs_f64() + (t1 - t_commit);
+    let write = done.write_time.as_secs_f64();
+    let summary = done.write;
     let entry = ShardEntry {
         rank,
         file,

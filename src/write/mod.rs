@@ -1,0 +1,13 @@
+//! The one write path: records into a file, in a format, for every caller — `dpa
+//! generate`, the shards of `dpa-mpi`, `convert`, `merge`.
+//!
+//! A [`RecordFile`] owns everything between a record and the bytes on disk: the
+//! format's header and records ([`AnySink`](crate::AnySink)), the statistics, the SHA-256 of what is
+//! written, and — for a file — the partial file that this run owns, its verified resume,
+//! and the atomic rename. [`generate_to`] drives it from the engine.
+
+mod generate;
+mod record_file;
+
+pub use generate::{generate_to, GenerateSummary, Generation};
+pub use record_file::{Destination, RecordFile, WriteOptions, WriteSummary};

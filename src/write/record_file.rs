@@ -1,0 +1,285 @@
+//! [`RecordFile`]: one output of records, from its header to its last byte.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::atomic::AtomicFile;
+use crate::error::Error;
+use crate::formats::resume::{check_partial, ExpectedBytes};
+use crate::formats::{AnySink, FileMetadata, Format, RecordSink};
+use crate::params::Params;
+use crate::seeding::to_hex;
+use crate::stats::{Statistics, StatsAccumulator};
+
+/// Where records go.
+pub enum Destination {
+    /// A file, written through `<path>.partial` and renamed into place on success
+    /// (a device or pipe at the path is written in place).
+    File(PathBuf),
+    /// Any writer (standard output, memory), named in messages by `name`.
+    Writer {
+        /// The writer.
+        out: Box<dyn Write>,
+        /// Its name in messages, such as `<stdout>`.
+        name: PathBuf,
+    },
+}
+
+/// How a [`RecordFile`] writes.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// The format.
+    pub format: Format,
+    /// The header's metadata (JSON documents and binary files keep it).
+    pub metadata: FileMetadata,
+    /// Accumulate statistics (in write order) and store them where the format can.
+    pub statistics: bool,
+    /// Keep the partial file when the write fails, for a later resume.
+    pub keep_partial: bool,
+}
+
+/// What a finished [`RecordFile`] holds.
+#[derive(Debug, Clone)]
+pub struct WriteSummary {
+    /// Records in the file (resumed ones included).
+    pub records: u64,
+    /// Records that were already in a resumed partial file.
+    pub resumed: u64,
+    /// The statistics accumulator (empty without statistics).
+    pub stats: StatsAccumulator,
+    /// The statistics stored in the file, if any.
+    pub statistics: Option<Statistics>,
+    /// SHA-256 of every byte of the file, in lowercase hex.
+    pub sha256: String,
+    /// Bytes in the file.
+    pub bytes: u64,
+}
+
+/// The destination's writer, hashing and counting what passes through.
+struct Tracked {
+    out: Out,
+    hash: Sha256,
+    bytes: u64,
+}
+
+enum Out {
+    File(AtomicFile),
+    Writer(BufWriter<Box<dyn Write>>),
+}
+
+impl Write for Tracked {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = match &mut self.out {
+            Out::File(f) => f.write(buf)?,
+            Out::Writer(w) => w.write(buf)?,
+        };
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Out::File(f) => f.flush(),
+            Out::Writer(w) => w.flush(),
+        }
+    }
+}
+
+/// One output of records: header, records in order, statistics, end.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::write::{Destination, RecordFile, WriteOptions};
+/// use dpa::{FileMetadata, Format, Generator, Preset};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("x.bin");
+/// let g = Generator::new(Preset::Mild.config()).unwrap();
+/// let options = WriteOptions {
+///     format: Format::Bincode,
+///     metadata: FileMetadata::for_config(g.config().clone(), Some(3)),
+///     statistics: true,
+///     keep_partial: false,
+/// };
+/// let mut file = RecordFile::create(Destination::File(path.clone()), &options).unwrap();
+/// for id in 0..3 { file.write(&g.params(id)).unwrap(); }
+/// let summary = file.finish().unwrap();
+/// assert_eq!(summary.records, 3);
+/// assert_eq!(summary.bytes, std::fs::metadata(&path).unwrap().len());
+/// ```
+pub struct RecordFile {
+    sink: AnySink<Tracked>,
+    stats: Option<StatsAccumulator>,
+    records: u64,
+    resumed: u64,
+    name: PathBuf,
+    partial: Option<PathBuf>,
+}
+
+impl RecordFile {
+    /// Starts a new output and writes its header.
+    pub fn create(destination: Destination, options: &WriteOptions) -> Result<Self, Error> {
+        let (out, name, partial) = match destination {
+            Destination::File(path) => {
+                let mut file = AtomicFile::create(&path)?;
+                file.keep_partial_on_drop(options.keep_partial);
+                let partial = file.partial().map(Path::to_path_buf);
+                (Out::File(file), path, partial)
+            }
+            Destination::Writer { out, name } => (
+                Out::Writer(BufWriter::with_capacity(1 << 16, out)),
+                name,
+                None,
+            ),
+        };
+        let tracked = Tracked {
+            out,
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        let sink = AnySink::new(options.format, tracked, &options.metadata)
+            .map_err(|e| Error::io(&name, e))?;
+        Ok(RecordFile {
+            sink,
+            stats: options.statistics.then(StatsAccumulator::new),
+            records: 0,
+            resumed: 0,
+            name,
+            partial,
+        })
+    }
+
+    /// Continues the `<path>.partial` an interrupted run left, keeping it only as far as
+    /// its bytes are exactly what `expected` encodes (see
+    /// [`check_partial`](crate::formats::resume::check_partial)); `stats_of(n)` gives the
+    /// statistics of the first `n` records. `None` when there is no partial file.
+    pub fn resume(
+        path: &Path,
+        options: &WriteOptions,
+        count: u64,
+        expected: &mut dyn ExpectedBytes,
+        stats_of: &mut dyn FnMut(u64) -> StatsAccumulator,
+    ) -> Result<Option<Self>, Error> {
+        let Some(mut file) = AtomicFile::resume(path)? else {
+            return Ok(None);
+        };
+        let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
+        let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
+            .map_err(|e| Error::io(&partial, e))?;
+        let reader = io::BufReader::new(file.read_partial()?);
+        let scan = check_partial(reader, &partial, &header, count, expected)?;
+        let mut hash = Sha256::new();
+        let mut kept = file.read_partial()?.take(scan.valid_len);
+        io::copy(&mut kept, &mut HashWriter(&mut hash)).map_err(|e| Error::io(&partial, e))?;
+        file.keep(scan.valid_len)?;
+        file.keep_partial_on_drop(options.keep_partial);
+        let tracked = Tracked {
+            out: Out::File(file),
+            hash,
+            bytes: scan.valid_len,
+        };
+        let sink = if scan.valid_len > 0 {
+            AnySink::resume(options.format, tracked, scan.records)
+        } else {
+            AnySink::new(options.format, tracked, &options.metadata)
+                .map_err(|e| Error::io(&partial, e))?
+        };
+        Ok(Some(RecordFile {
+            sink,
+            stats: options.statistics.then(|| stats_of(scan.records)),
+            records: scan.records,
+            resumed: scan.records,
+            name: path.to_path_buf(),
+            partial: Some(partial),
+        }))
+    }
+
+    /// Writes one record.
+    #[inline]
+    pub fn write(&mut self, record: &Params) -> Result<(), Error> {
+        if let Some(s) = self.stats.as_mut() {
+            s.push(record);
+        }
+        self.records += 1;
+        self.sink
+            .write_record(record)
+            .map_err(|e| Error::io(&self.name, e))
+    }
+
+    /// Writes records in order.
+    pub fn write_all(&mut self, records: &[Params]) -> Result<(), Error> {
+        records.iter().try_for_each(|p| self.write(p))
+    }
+
+    /// Bytes written so far (a resumed file's kept bytes included).
+    pub fn bytes(&mut self) -> u64 {
+        self.sink.get_mut().bytes
+    }
+
+    /// Records written so far (resumed ones included).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Records a resumed file already held.
+    pub fn resumed(&self) -> u64 {
+        self.resumed
+    }
+
+    /// The output's name in messages.
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+
+    /// The partial file that a failed run leaves (with `keep_partial`), if the output
+    /// is a file written through one.
+    pub fn partial(&self) -> Option<&Path> {
+        self.partial.as_deref()
+    }
+
+    /// Ends the file (statistics and trailer where the format keeps them), flushes it,
+    /// and for a file fsyncs and renames it into place.
+    pub fn finish(self) -> Result<WriteSummary, Error> {
+        let statistics = self.stats.as_ref().map(StatsAccumulator::finish);
+        self.finish_with(statistics)
+    }
+
+    /// As [`RecordFile::finish`], storing `statistics` instead of the accumulated ones
+    /// (a lossless conversion keeps its input's statistics, or their absence).
+    pub fn finish_with(self, statistics: Option<Statistics>) -> Result<WriteSummary, Error> {
+        let tracked = self
+            .sink
+            .finish(statistics.as_ref())
+            .map_err(|e| Error::io(&self.name, e))?;
+        let digest: [u8; 32] = tracked.hash.finalize().into();
+        match tracked.out {
+            Out::File(f) => f.commit()?,
+            Out::Writer(mut w) => w.flush().map_err(|e| Error::io(&self.name, e))?,
+        }
+        Ok(WriteSummary {
+            records: self.records,
+            resumed: self.resumed,
+            stats: self.stats.unwrap_or_default(),
+            statistics,
+            sha256: to_hex(&digest),
+            bytes: tracked.bytes,
+        })
+    }
+}
+
+/// `io::Write` into a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
