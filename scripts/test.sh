@@ -35,6 +35,17 @@ step "cargo clippy -D warnings (with and without MPI)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --all-targets --features mpi -- -D warnings
 
+step "the library alone (--no-default-features): no command-line or chart crates"
+cargo build --locked --lib --no-default-features
+lib_tree=$(cargo tree --locked -e normal --no-default-features --prefix none)
+for crate in clap anyhow indicatif console plotters; do
+    if printf '%s\n' "$lib_tree" | grep -q "^$crate v"; then
+        echo "the library without default features pulls in $crate" >&2
+        exit 1
+    fi
+done
+echo "library dependencies: $(printf '%s\n' "$lib_tree" | awk '{print $1}' | sort -u | wc -l) crates, none of clap, anyhow, indicatif, console, plotters"
+
 step "cargo doc (broken links and missing docs are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features mpi
 

@@ -5,6 +5,7 @@
 //! Results are plain serde structs; exporters turn them into JSON, Markdown or CSV
 //! text, and the caller decides where the text goes.
 
+#[cfg(feature = "charts")]
 mod chart;
 mod compare;
 mod export;
@@ -14,6 +15,7 @@ mod report;
 mod runner;
 mod summary;
 
+#[cfg(feature = "charts")]
 pub use chart::scaling_chart_svg;
 pub use compare::{check_regressions, compare, Change, Comparison, Regression};
 pub use export::{to_csv, to_json, to_markdown};
