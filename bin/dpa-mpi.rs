@@ -30,6 +30,7 @@ mod cli;
 
 use cli::config_args::ConfigArgs;
 use cli::failure::{Failure, DATA, USAGE};
+use cli::format_arg::FormatArg;
 
 /// Distributed deterministic augmentation: each rank generates its shard.
 #[derive(Debug, Parser)]
@@ -74,8 +75,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "rank-aware")]
         seeding: SeedingArg,
         /// Shard format.
-        #[arg(long, value_name = "FORMAT", default_value = "jsonl", value_parser = ["json", "jsonl", "bincode"])]
-        format: String,
+        #[arg(long, value_name = "FORMAT", value_enum, default_value = "jsonl")]
+        format: FormatArg,
         /// Worker threads per rank (default: every core).
         #[arg(long, short = 't', value_name = "T")]
         threads: Option<usize>,
@@ -268,7 +269,7 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                     SeedingArg::RankAware => GlobalSeeding::RankAware,
                     SeedingArg::Global => GlobalSeeding::Global,
                 },
-                format: format.parse::<Format>().map_err(Failure::usage_msg)?,
+                format: Format::from(*format),
                 threads: *threads,
                 output_dir: output_dir.clone(),
                 with_stats: !no_stats,

@@ -23,8 +23,8 @@ pub struct ConvertArgs {
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
     /// Output format (default: from the output's extension).
-    #[arg(long, value_name = "FORMAT", value_parser = ["json", "jsonl", "bincode"])]
-    pub format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<super::format_arg::FormatArg>,
     /// The config to record in the output's header when the input has none (JSON Lines).
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -103,7 +103,7 @@ impl RecordHandler for Converter<'_> {
 }
 
 pub fn run(args: ConvertArgs) -> CmdResult {
-    let format = output_format(args.format.as_deref(), &args.output)?;
+    let format = output_format(args.format.map(Format::from), &args.output)?;
     check_distinct(&[("IN", &args.input)], &[("--output", &args.output)])?;
     let mut conv = Converter {
         format,

@@ -38,8 +38,8 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "B", requires = "rank")]
     pub base_seed: Option<u64>,
     /// Output format (default: from the output's extension .json/.jsonl/.bin; jsonl for stdout).
-    #[arg(long, value_name = "FORMAT", value_parser = ["json", "jsonl", "bincode"])]
-    pub format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<super::format_arg::FormatArg>,
     /// Output path, or - for stdout.
     #[arg(short, long, value_name = "PATH", default_value = "-")]
     pub output: PathBuf,
@@ -65,9 +65,9 @@ pub struct GenerateArgs {
 }
 
 /// The output format: `--format`, else the extension, else JSON Lines for stdout.
-pub fn output_format(flag: Option<&str>, path: &Path) -> Result<Format, Failure> {
+pub fn output_format(flag: Option<Format>, path: &Path) -> Result<Format, Failure> {
     if let Some(f) = flag {
-        return f.parse().map_err(Failure::usage_msg);
+        return Ok(f);
     }
     if is_stdout(path) {
         return Ok(Format::Jsonl);
@@ -109,7 +109,7 @@ impl Plan {
             }
             _ => (Seeding::Plain, args.start_id, args.num_samples),
         };
-        let format = output_format(args.format.as_deref(), &args.output)?;
+        let format = output_format(args.format.map(Format::from), &args.output)?;
         let mut meta = FileMetadata::for_config(generator.config().clone(), Some(count));
         meta.start_id = Some(first);
         meta.seeding = Some(SeedingInfo::new(seeding, args.world_size));

@@ -14,9 +14,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
-use dpa::distributed::{Manifest, ShardEntry};
+use dpa::distributed::{GlobalSeeding, Manifest, ShardEntry};
 use dpa::formats::limits::{duplicate_key, read_text_capped, MAX_DOCUMENT_BYTES};
-use dpa::formats::read_records_from_with;
+use dpa::formats::{read_records_from_with, SeedingMode};
 use dpa::seeding::to_hex;
 use dpa::write::{RecordFile, WriteOptions};
 use dpa::{
@@ -38,8 +38,8 @@ pub struct MergeArgs {
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
     /// Output format (default: from the extension).
-    #[arg(long, value_name = "FORMAT", value_parser = ["json", "jsonl", "bincode"])]
-    pub format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub format: Option<super::format_arg::FormatArg>,
 }
 
 /// The most ranks a manifest may list.
@@ -72,7 +72,7 @@ fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
 
 /// The seeding of rank `rank`'s records.
 fn seeding_of(m: &Manifest, rank: u64) -> Seeding {
-    if m.seeding == "global" {
+    if m.seeding == GlobalSeeding::Global {
         Seeding::Plain
     } else {
         Seeding::RankAware {
@@ -84,16 +84,6 @@ fn seeding_of(m: &Manifest, rank: u64) -> Seeding {
 
 /// Checks everything the manifest says about its shards, before any shard is read.
 fn check_layout(path: &Path, m: &Manifest) -> Result<(), Failure> {
-    if m.seeding != "global" && m.seeding != "rank-aware" {
-        return Err(bad_manifest(
-            path,
-            "seeding",
-            format!(
-                "\"{}\" is neither \"global\" nor \"rank-aware\"",
-                dpa::error::shorten(&m.seeding)
-            ),
-        ));
-    }
     if !(1..=MAX_WORLD_SIZE).contains(&m.world_size) || m.shards.len() as u64 != m.world_size {
         return Err(bad_manifest(
             path,
@@ -216,7 +206,7 @@ impl RecordHandler for Copy<'_> {
         }
         let want = SeedingInfo::new(
             seeding_of(m, self.rank),
-            (m.seeding != "global").then_some(m.world_size),
+            (m.seeding == GlobalSeeding::RankAware).then_some(m.world_size),
         );
         if meta.seeding.as_ref().is_some_and(|s| *s != want) {
             return Err(Error::data(
@@ -310,7 +300,7 @@ fn copy_shard(
 }
 
 pub fn run(args: MergeArgs) -> CmdResult {
-    let format = output_format(args.format.as_deref(), &args.output)?;
+    let format = output_format(args.format.map(dpa::Format::from), &args.output)?;
     let m = read_manifest(&args.manifest)?;
     check_layout(&args.manifest, &m)?;
     let dir = match args.manifest.parent() {
@@ -323,14 +313,14 @@ pub fn run(args: MergeArgs) -> CmdResult {
     check_distinct(&inputs, &[("--output", &args.output)])?;
     let generator = super::kernel::generator(m.config.clone())?;
 
-    let global = m.seeding == "global";
+    let global = m.seeding == GlobalSeeding::Global;
     let mut meta = FileMetadata::for_config(m.config.clone(), Some(m.num_samples));
     meta.start_id = Some(m.start_id);
     meta.seeding = Some(if global {
         SeedingInfo::new(Seeding::Plain, None)
     } else {
         SeedingInfo {
-            mode: "rank-aware".into(),
+            mode: SeedingMode::RankAware,
             base_seed: Some(m.base_seed),
             rank: None,
             world_size: Some(m.world_size),

@@ -5,6 +5,7 @@ pub mod config_args;
 pub mod convert_cmd;
 pub mod engine_args;
 pub mod failure;
+pub mod format_arg;
 pub mod generate;
 pub mod kernel;
 pub mod merge_cmd;

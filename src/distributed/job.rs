@@ -17,8 +17,9 @@ use crate::split::{id_range, split_range};
 use crate::stats::StatsAccumulator;
 use crate::write::{generate_to, Destination, Generation, WriteOptions};
 
-/// How the ranks seed their records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the ranks seed their records (`"rank-aware"` or `"global"` in a manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GlobalSeeding {
     /// The reference's distributed mode: `"{base_seed}:{rank}:{id}"`. Rank r's shard
     /// equals `dpa generate --rank r --world-size P --base-seed B`.
@@ -26,6 +27,28 @@ pub enum GlobalSeeding {
     /// Plain seeding: the shards together equal `dpa generate` of the whole range,
     /// whatever the number of ranks.
     Global,
+}
+
+impl GlobalSeeding {
+    /// The name a manifest uses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::distributed::GlobalSeeding::RankAware.name(), "rank-aware");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            GlobalSeeding::RankAware => "rank-aware",
+            GlobalSeeding::Global => "global",
+        }
+    }
+}
+
+impl std::fmt::Display for GlobalSeeding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A distributed generate job, the same on every rank.
@@ -230,15 +253,12 @@ pub fn run_generate<C: Communicator>(
     let manifest = Manifest {
         dpa_version: env!("CARGO_PKG_VERSION").to_string(),
         config: job.config.clone(),
-        seeding: match job.seeding {
-            GlobalSeeding::RankAware => "rank-aware".into(),
-            GlobalSeeding::Global => "global".into(),
-        },
+        seeding: job.seeding,
         base_seed: job.base_seed,
         world_size: size,
         num_samples: job.num_samples,
         start_id: job.start_id,
-        format: job.format.name().into(),
+        format: job.format,
         shards,
         statistics: job.with_stats.then(|| stats.finish()),
         total_seconds,

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::job::GlobalSeeding;
 use crate::config::AugmentationConfig;
+use crate::formats::Format;
 use crate::stats::Statistics;
 
 /// Seconds one rank spent, measured with the communicator's clock after a barrier.
@@ -57,8 +59,8 @@ pub struct Manifest {
     pub dpa_version: String,
     /// The configuration.
     pub config: AugmentationConfig,
-    /// `"rank-aware"` or `"global"`.
-    pub seeding: String,
+    /// How the ranks seeded their records.
+    pub seeding: GlobalSeeding,
     /// Base seed of rank-aware seeding.
     pub base_seed: u64,
     /// Number of ranks.
@@ -68,7 +70,7 @@ pub struct Manifest {
     /// First sample id of the run.
     pub start_id: u64,
     /// Shard file format.
-    pub format: String,
+    pub format: Format,
     /// Shards in rank order.
     pub shards: Vec<ShardEntry>,
     /// Statistics of all records, merged from the ranks' accumulators in rank order.

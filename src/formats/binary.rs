@@ -19,7 +19,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{FileMetadata, SeedingInfo};
+use super::metadata::{FileMetadata, SeedingInfo, SeedingMode};
 use super::reader::{FileInfo, RecordHandler};
 use super::{Format, RecordSink};
 use crate::config::{AugmentationConfig, ParamRange};
@@ -102,7 +102,7 @@ impl From<&FileMetadata> for BinHeader {
                 depth: c.augmentation_depth,
             }),
             seeding: m.seeding.as_ref().map(|s| BinSeeding {
-                mode: s.mode.clone(),
+                mode: s.mode.name().to_string(),
                 base_seed: s.base_seed,
                 rank: s.rank,
                 world_size: s.world_size,
@@ -112,9 +112,22 @@ impl From<&FileMetadata> for BinHeader {
     }
 }
 
-impl From<BinHeader> for FileMetadata {
-    fn from(h: BinHeader) -> Self {
-        FileMetadata {
+impl TryFrom<BinHeader> for FileMetadata {
+    type Error = String;
+
+    fn try_from(h: BinHeader) -> Result<Self, String> {
+        let seeding = match h.seeding {
+            None => None,
+            Some(s) => Some(SeedingInfo {
+                mode: SeedingMode::from_name(&s.mode).ok_or_else(|| {
+                    format!("unknown seeding mode '{}'", crate::error::shorten(&s.mode))
+                })?,
+                base_seed: s.base_seed,
+                rank: s.rank,
+                world_size: s.world_size,
+            }),
+        };
+        Ok(FileMetadata {
             num_samples: h.num_samples,
             config: h.config.map(|c| {
                 let r = c.ranges.map(|(lo, hi)| ParamRange::new(lo, hi));
@@ -130,13 +143,8 @@ impl From<BinHeader> for FileMetadata {
             streaming: h.streaming,
             generator: h.generator,
             start_id: h.start_id,
-            seeding: h.seeding.map(|s| SeedingInfo {
-                mode: s.mode,
-                base_seed: s.base_seed,
-                rank: s.rank,
-                world_size: s.world_size,
-            }),
-        }
+            seeding,
+        })
     }
 }
 
@@ -402,9 +410,9 @@ fn read_header<R: Read>(input: &mut Counting<R>, path: &Path) -> Result<FileMeta
     let at = input.pos;
     let mut body = vec![0u8; len as usize];
     read_exact_or(input, &mut body, path, "header")?;
-    let header: BinHeader = decode_exact(&body)
+    let metadata = decode_exact::<BinHeader>(&body)
+        .and_then(FileMetadata::try_from)
         .map_err(|e| Error::data(path, format!("byte {at}"), format!("damaged header: {e}")))?;
-    let metadata = FileMetadata::from(header);
     if let Some(config) = &metadata.config {
         config.validate().map_err(|error| Error::Config {
             path: path.to_path_buf(),

@@ -5,6 +5,53 @@ use serde::{Deserialize, Serialize};
 use crate::config::AugmentationConfig;
 use crate::seeding::Seeding;
 
+/// A seeding mode, as files and manifests name it: `"plain"` or `"rank-aware"`.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::formats::SeedingMode;
+/// assert_eq!(serde_json::to_string(&SeedingMode::RankAware).unwrap(), "\"rank-aware\"");
+/// assert_eq!(SeedingMode::from_name("plain"), Some(SeedingMode::Plain));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedingMode {
+    /// The reference's `gen_augmentation_params`: the seed string is the id.
+    Plain,
+    /// The reference's distributed functions: `"{base_seed}:{rank}:{id}"`.
+    RankAware,
+}
+
+impl SeedingMode {
+    /// The mode's name in files.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::formats::SeedingMode::Plain.name(), "plain");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            SeedingMode::Plain => "plain",
+            SeedingMode::RankAware => "rank-aware",
+        }
+    }
+
+    /// The mode a name denotes, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::formats::SeedingMode::from_name("global"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<SeedingMode> {
+        [SeedingMode::Plain, SeedingMode::RankAware]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+}
+
 /// How the records of a file were seeded, as recorded in its metadata.
 ///
 /// # Examples
@@ -17,8 +64,8 @@ use crate::seeding::Seeding;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedingInfo {
-    /// `"plain"` or `"rank-aware"`.
-    pub mode: String,
+    /// The mode.
+    pub mode: SeedingMode,
     /// Base seed (rank-aware only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_seed: Option<u64>,
@@ -37,19 +84,19 @@ impl SeedingInfo {
     ///
     /// ```
     /// let info = dpa::SeedingInfo::new(dpa::Seeding::Plain, None);
-    /// assert_eq!(info.mode, "plain");
+    /// assert_eq!(info.mode, dpa::formats::SeedingMode::Plain);
     /// assert_eq!(info.seeding(), Some(dpa::Seeding::Plain));
     /// ```
     pub fn new(seeding: Seeding, world_size: Option<u64>) -> Self {
         match seeding {
             Seeding::Plain => SeedingInfo {
-                mode: "plain".into(),
+                mode: SeedingMode::Plain,
                 base_seed: None,
                 rank: None,
                 world_size,
             },
             Seeding::RankAware { base_seed, rank } => SeedingInfo {
-                mode: "rank-aware".into(),
+                mode: SeedingMode::RankAware,
                 base_seed: Some(base_seed),
                 rank: Some(rank),
                 world_size,
@@ -62,17 +109,17 @@ impl SeedingInfo {
     /// # Examples
     ///
     /// ```
-    /// let info = dpa::SeedingInfo { mode: "rank-aware".into(), base_seed: None, rank: Some(1), world_size: None };
+    /// use dpa::formats::SeedingMode;
+    /// let info = dpa::SeedingInfo { mode: SeedingMode::RankAware, base_seed: None, rank: Some(1), world_size: None };
     /// assert_eq!(info.seeding(), None);
     /// ```
     pub fn seeding(&self) -> Option<Seeding> {
-        match self.mode.as_str() {
-            "plain" => Some(Seeding::Plain),
-            "rank-aware" => Some(Seeding::RankAware {
+        match self.mode {
+            SeedingMode::Plain => Some(Seeding::Plain),
+            SeedingMode::RankAware => Some(Seeding::RankAware {
                 base_seed: self.base_seed?,
                 rank: self.rank?,
             }),
-            _ => None,
         }
     }
 }

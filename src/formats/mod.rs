@@ -21,7 +21,7 @@ use std::str::FromStr;
 pub use binary::BincodeWriter;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
-pub use metadata::{FileMetadata, SeedingInfo};
+pub use metadata::{FileMetadata, SeedingInfo, SeedingMode};
 pub use reader::{
     read_records, read_records_from, read_records_from_with, read_records_with, FileInfo,
     RecordHandler,
@@ -43,7 +43,8 @@ use crate::stats::Statistics;
 /// assert_eq!(Format::from_path(std::path::Path::new("x.bin")), Some(Format::Bincode));
 /// assert_eq!(Format::from_path(std::path::Path::new("x.txt")), None);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// The reference's JSON document: `{"metadata", "augmentations", "statistics"}`.
     Json,
