@@ -39,38 +39,30 @@ struct Converter<'a> {
     /// Where the output goes, until the header is known and the file is created.
     destination: Option<Destination>,
     file: Option<RecordFile>,
-    /// A usage error found while reading the header (reported with exit code 2).
-    usage: Option<Failure>,
 }
 
 impl RecordHandler for Converter<'_> {
-    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Error> {
+    type Error = Failure;
+
+    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Failure> {
         let meta = match metadata {
             Some(m) if m.config.is_some() => {
                 if self.flags.any() {
-                    self.usage = Some(Failure::usage_msg(
+                    return Err(Failure::usage_msg(
                         "the input carries its own config; config flags only fill in the header of JSON Lines input",
                     ));
-                    return Err(Error::data(self.output, "header", "stopped"));
                 }
                 m.clone()
             }
             other => {
                 if !self.flags.any() && self.format != Format::Jsonl {
-                    self.usage = Some(Failure::usage_msg(format!(
+                    return Err(Failure::usage_msg(format!(
                         "{} carries no config before its records (JSON Lines, or a JSON document on a stream whose metadata comes last), and a {} file records one in its header: pass --preset, --config or the range flags it was generated with",
                         self.input.display(),
                         self.format
                     )));
-                    return Err(Error::data(self.output, "header", "stopped"));
                 }
-                let config = match self.flags.resolve() {
-                    Ok(c) => c,
-                    Err(f) => {
-                        self.usage = Some(f);
-                        return Err(Error::data(self.output, "header", "stopped"));
-                    }
-                };
+                let config = self.flags.resolve()?;
                 let mut m = other
                     .cloned()
                     .unwrap_or_else(|| FileMetadata::for_config(config.clone(), None));
@@ -93,12 +85,12 @@ impl RecordHandler for Converter<'_> {
         Ok(())
     }
 
-    fn record(&mut self, record: Params) -> Result<(), Error> {
+    fn record(&mut self, record: Params) -> Result<(), Failure> {
         let file = self
             .file
             .as_mut()
             .ok_or_else(|| Error::data(self.output, "header", "no header"))?;
-        file.write(&record)
+        Ok(file.write(&record)?)
     }
 }
 
@@ -112,7 +104,6 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         flags: &args.config,
         destination: Some(destination(&args.output)?),
         file: None,
-        usage: None,
     };
     let result = if is_stdout(&args.input) {
         let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
@@ -120,9 +111,6 @@ pub fn run(args: ConvertArgs) -> CmdResult {
     } else {
         read_records_with(&args.input, &mut conv)
     };
-    if let Some(usage) = conv.usage.take() {
-        return Err(usage);
-    }
     let info = result?;
     let file = conv
         .file

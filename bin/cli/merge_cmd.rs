@@ -194,6 +194,8 @@ struct Copy<'a> {
 }
 
 impl RecordHandler for Copy<'_> {
+    type Error = Error;
+
     fn header(&mut self, meta: Option<&FileMetadata>) -> Result<(), Error> {
         let Some(meta) = meta else { return Ok(()) };
         let m = self.manifest;

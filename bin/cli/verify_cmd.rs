@@ -50,7 +50,6 @@ struct Verifier<'a> {
     /// Records read (checked or waiting in `block`).
     read: u64,
     stats: StatsAccumulator,
-    usage: Option<Failure>,
 }
 
 impl Verifier<'_> {
@@ -111,22 +110,17 @@ fn describe(got: &Params, want: &Params) -> String {
 }
 
 impl RecordHandler for Verifier<'_> {
-    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Error> {
+    type Error = Failure;
+
+    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Failure> {
         let own = metadata.and_then(|m| m.config.as_ref());
         if own.is_none() && !self.flags.any() {
-            self.usage = Some(Failure::usage_msg(format!(
+            return Err(Failure::usage_msg(format!(
                 "{} has no config of its own (JSON Lines): pass --preset, --config or the range flags",
                 self.path.display()
             )));
-            return Err(Error::data(self.path, "header", "stopped"));
         }
-        let config = match self.flags.resolve_over(own) {
-            Ok(c) => c,
-            Err(f) => {
-                self.usage = Some(f);
-                return Err(Error::data(self.path, "header", "stopped"));
-            }
-        };
+        let config = self.flags.resolve_over(own)?;
         let generator = Generator::new(config).map_err(|error| Error::Config {
             path: self.path.to_path_buf(),
             position: "header".into(),
@@ -145,17 +139,17 @@ impl RecordHandler for Verifier<'_> {
         Ok(())
     }
 
-    fn record(&mut self, record: Params) -> Result<(), Error> {
+    fn record(&mut self, record: Params) -> Result<(), Failure> {
         let want = self.next_id.unwrap_or(u128::from(record.sample_id));
         if u128::from(record.sample_id) != want {
-            return Err(Error::data(
+            return Err(Failure::from(Error::data(
                 self.path,
                 format!("record {}", self.read),
                 format!(
                     "sample_id {} where {want} belongs: a verified file holds exactly its range, in order, with no gap or duplicate",
                     record.sample_id
                 ),
-            ));
+            )));
         }
         self.next_id = Some(want + 1);
         self.read += 1;
@@ -182,7 +176,6 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         next_id: None,
         read: 0,
         stats: StatsAccumulator::new(),
-        usage: None,
     };
     let result = if is_stdout(&args.file) {
         let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
@@ -190,9 +183,6 @@ pub fn run(args: VerifyArgs) -> CmdResult {
     } else {
         read_records_with(&args.file, &mut v)
     };
-    if let Some(usage) = v.usage.take() {
-        return Err(usage);
-    }
     let info = result?;
     v.check_block()?;
     let path = &args.file;

@@ -498,7 +498,7 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
     input: R,
     path: &Path,
     handler: &mut H,
-) -> Result<FileInfo, Error> {
+) -> Result<FileInfo, H::Error> {
     let mut input = Counting {
         inner: input,
         pos: 0,
@@ -520,7 +520,8 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
                 path,
                 format!("byte {at}"),
                 format!("truncated file: no trailer after record {}", info.records),
-            ));
+            )
+            .into());
         }
         match tag[0] {
             TAG_RECORD => {
@@ -539,7 +540,8 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
                         "damaged file: unknown tag {other:#04x} after record {}",
                         info.records
                     ),
-                ))
+                )
+                .into())
             }
         }
     }

@@ -98,6 +98,7 @@ impl RawRecord {
 /// #[derive(Default)]
 /// struct Count { configs: usize, records: usize }
 /// impl RecordHandler for Count {
+///     type Error = Error;
 ///     fn header(&mut self, meta: Option<&FileMetadata>) -> Result<(), Error> {
 ///         self.configs += meta.and_then(|m| m.config.as_ref()).is_some() as usize;
 ///         Ok(())
@@ -110,21 +111,27 @@ impl RawRecord {
 /// assert_eq!((c.configs, c.records), (1, 50));
 /// ```
 pub trait RecordHandler {
-    /// Called once before the first record, with the metadata if the file has some
-    /// at its start (JSON documents, binary files); JSON Lines have none.
-    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Error> {
+    /// The error that stops the reading: the handler's own, which the reader's errors
+    /// ([`Error`](enum@Error)) convert into, and which the reader returns unchanged.
+    type Error: From<Error>;
+
+    /// Called once before the first record, with the file's metadata if it has some
+    /// (JSON documents, binary files); JSON Lines have none.
+    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Self::Error> {
         let _ = metadata;
         Ok(())
     }
 
     /// Called for each record.
-    fn record(&mut self, record: Params) -> Result<(), Error>;
+    fn record(&mut self, record: Params) -> Result<(), Self::Error>;
 }
 
 /// A closure as a handler that ignores the metadata.
 struct OnRecord<F>(F);
 
 impl<F: FnMut(Params) -> Result<(), Error>> RecordHandler for OnRecord<F> {
+    type Error = Error;
+
     fn record(&mut self, record: Params) -> Result<(), Error> {
         (self.0)(record)
     }
@@ -161,6 +168,7 @@ where
 /// ```
 /// struct Ignore;
 /// impl dpa::RecordHandler for Ignore {
+///     type Error = dpa::Error;
 ///     fn record(&mut self, _: dpa::Params) -> Result<(), dpa::Error> { Ok(()) }
 /// }
 /// let err = dpa::formats::read_records_with("/no/such/file".as_ref(), &mut Ignore).unwrap_err();
@@ -169,7 +177,7 @@ where
 pub fn read_records_with<H: RecordHandler + ?Sized>(
     path: &Path,
     handler: &mut H,
-) -> Result<FileInfo, Error> {
+) -> Result<FileInfo, H::Error> {
     let open = || -> Result<BufReader<File>, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
@@ -208,6 +216,7 @@ where
 /// ```
 /// struct Ignore;
 /// impl dpa::RecordHandler for Ignore {
+///     type Error = dpa::Error;
 ///     fn record(&mut self, _: dpa::Params) -> Result<(), dpa::Error> { Ok(()) }
 /// }
 /// let info = dpa::formats::read_records_from_with(&b""[..], "empty".as_ref(), &mut Ignore).unwrap();
@@ -217,7 +226,7 @@ pub fn read_records_from_with<R, H>(
     input: R,
     path: &Path,
     handler: &mut H,
-) -> Result<FileInfo, Error>
+) -> Result<FileInfo, H::Error>
 where
     R: BufRead,
     H: RecordHandler + ?Sized,
@@ -234,7 +243,7 @@ fn read_any<R, H>(
     path: &Path,
     handler: &mut H,
     reopen: Reopen<'_, R>,
-) -> Result<FileInfo, Error>
+) -> Result<FileInfo, H::Error>
 where
     R: BufRead,
     H: RecordHandler + ?Sized,
@@ -364,7 +373,7 @@ impl<R: BufRead> Peek<'_, R> {
     }
 }
 
-fn read_jsonl<R, H>(mut input: R, path: &Path, handler: &mut H) -> Result<FileInfo, Error>
+fn read_jsonl<R, H>(mut input: R, path: &Path, handler: &mut H) -> Result<FileInfo, H::Error>
 where
     R: BufRead,
     H: RecordHandler + ?Sized,
@@ -401,7 +410,8 @@ where
                 path,
                 format!("line {line_no}"),
                 "expected a record (a JSON object)",
-            ));
+            )
+            .into());
         }
         let raw: RawRecord = serde_json::from_slice(&line).map_err(|e| {
             let what = if line.last() != Some(&b'\n') && e.is_eof() {
@@ -428,12 +438,12 @@ enum Header {
 }
 
 /// Shared state of the streaming JSON visitor.
-struct JsonState<'a, F: ?Sized> {
+struct JsonState<'a, F: RecordHandler + ?Sized> {
     handler: &'a mut F,
     header: Header,
     info: FileInfo,
     in_records: bool,
-    callback_error: Option<Error>,
+    callback_error: Option<F::Error>,
     /// Bytes read since the last record or top-level value ended.
     used: Rc<Cell<usize>>,
     /// Records before the metadata may be skipped, to be read in a second pass.
@@ -472,8 +482,8 @@ impl<R: Read> Read for Budgeted<R> {
     }
 }
 
-struct Document<'s, 'a, F: ?Sized>(&'s mut JsonState<'a, F>);
-struct Records<'s, 'a, F: ?Sized>(&'s mut JsonState<'a, F>);
+struct Document<'s, 'a, F: RecordHandler + ?Sized>(&'s mut JsonState<'a, F>);
+struct Records<'s, 'a, F: RecordHandler + ?Sized>(&'s mut JsonState<'a, F>);
 /// Skips the records of a document (each within the size budget).
 struct SkipRecords<'s>(&'s Cell<usize>);
 
@@ -615,7 +625,7 @@ fn read_json<R, H>(
     path: &Path,
     handler: &mut H,
     reopen: Reopen<'_, R>,
-) -> Result<FileInfo, Error>
+) -> Result<FileInfo, H::Error>
 where
     R: BufRead,
     H: RecordHandler + ?Sized,
@@ -643,7 +653,7 @@ fn json_pass<H>(
     handler: &mut H,
     header: Header,
     can_defer: bool,
-) -> Result<Pass, Error>
+) -> Result<Pass, H::Error>
 where
     H: RecordHandler + ?Sized,
 {
@@ -691,9 +701,10 @@ where
             path,
             position(&e),
             format!("a value longer than {MAX_ITEM_BYTES} bytes: not a dpa file"),
-        )),
-        Err(e) if e.is_io() => Err(Error::io(path, io::Error::other(e.to_string()))),
-        Err(e) => Err(Error::data(path, position(&e), e.to_string())),
+        )
+        .into()),
+        Err(e) if e.is_io() => Err(Error::io(path, io::Error::other(e.to_string())).into()),
+        Err(e) => Err(Error::data(path, position(&e), e.to_string()).into()),
     }
 }
 
