@@ -83,6 +83,29 @@ pub enum ConfigError {
     },
 }
 
+/// What kind of data error a file has, for callers that act on it.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::error::DataKind;
+/// let e = dpa::Error::data_of(DataKind::Truncated, "a.bin", "byte 90", "truncated record 1");
+/// assert_eq!(e.data_kind(), Some(DataKind::Truncated));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataKind {
+    /// The file ends too early: a record, a header or a trailer is cut.
+    Truncated,
+    /// The file is not what dpa writes or reads: bad syntax, bad values, bad lengths.
+    Damaged,
+    /// Well-formed, but not what was expected: another config, another range, a
+    /// changed checksum, records out of order.
+    Mismatch,
+    /// Larger than the cap dpa puts on it (see [`crate::formats::limits`]).
+    TooLarge,
+}
+
 /// A data or I/O error, naming the file and the position.
 ///
 /// # Examples
@@ -110,6 +133,8 @@ pub enum Error {
         path: PathBuf,
         /// Where: `line 12`, `record 3 (line 9, column 14)`, `byte 4096`, ...
         position: String,
+        /// What kind of problem it is.
+        kind: DataKind,
         /// What is wrong.
         message: String,
     },
@@ -159,11 +184,45 @@ impl Error {
         position: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
+        Error::data_of(DataKind::Damaged, path, position, message)
+    }
+
+    /// A data error of a given [`DataKind`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::error::DataKind;
+    /// let e = dpa::Error::data_of(DataKind::Mismatch, "x.jsonl", "record 7", "bits differ");
+    /// assert_eq!(e.to_string(), "x.jsonl: record 7: bits differ");
+    /// ```
+    pub fn data_of(
+        kind: DataKind,
+        path: impl Into<PathBuf>,
+        position: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let message = message.into();
         Error::Data {
             path: path.into(),
             position: position.into(),
+            kind,
             message: cut(&message, MAX_MESSAGE).into_owned(),
+        }
+    }
+
+    /// The kind of a data error (`None` for I/O and config errors).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = dpa::Error::data("a", "line 1", "bad");
+    /// assert_eq!(e.data_kind(), Some(dpa::error::DataKind::Damaged));
+    /// ```
+    pub fn data_kind(&self) -> Option<DataKind> {
+        match self {
+            Error::Data { kind, .. } => Some(*kind),
+            _ => None,
         }
     }
 

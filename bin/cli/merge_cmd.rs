@@ -200,7 +200,8 @@ impl RecordHandler for Copy<'_> {
         let Some(meta) = meta else { return Ok(()) };
         let m = self.manifest;
         if meta.config.as_ref().is_some_and(|c| *c != m.config) {
-            return Err(Error::data(
+            return Err(Error::data_of(
+                dpa::error::DataKind::Mismatch,
                 self.path,
                 "header",
                 "written with another config than the manifest's",
@@ -211,7 +212,8 @@ impl RecordHandler for Copy<'_> {
             (m.seeding == GlobalSeeding::RankAware).then_some(m.world_size),
         );
         if meta.seeding.as_ref().is_some_and(|s| *s != want) {
-            return Err(Error::data(
+            return Err(Error::data_of(
+                dpa::error::DataKind::Mismatch,
                 self.path,
                 "header",
                 "written with another seeding than the manifest's",
@@ -224,7 +226,7 @@ impl RecordHandler for Copy<'_> {
         let position = format!("record {}", self.seen);
         let want_rank = seeding_of(self.manifest, self.rank).rank();
         if p.sample_id != self.next_id || p.rank != want_rank {
-            return Err(Error::data(
+            return Err(Error::data_of(dpa::error::DataKind::Mismatch,
                 self.path,
                 position,
                 format!(
@@ -238,7 +240,8 @@ impl RecordHandler for Copy<'_> {
                 .generator
                 .generate(seeding_of(self.manifest, self.rank), p.sample_id);
             if !p.bit_eq(&want) {
-                return Err(Error::data(
+                return Err(Error::data_of(
+                    dpa::error::DataKind::Mismatch,
                     self.path,
                     position,
                     "not what the manifest's config and seeding give",
@@ -281,7 +284,8 @@ fn copy_shard(
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::io(&path, e))?;
     let at = format!("shard of rank {}", s.rank);
     if info.records != s.records {
-        return Err(Failure::data(Error::data(
+        return Err(Failure::data(Error::data_of(
+            dpa::error::DataKind::Mismatch,
             &path,
             at,
             format!(
@@ -292,7 +296,8 @@ fn copy_shard(
     }
     let digest: [u8; 32] = hashing.hash.finalize().into();
     if to_hex(&digest) != s.sha256 {
-        return Err(Failure::data(Error::data(
+        return Err(Failure::data(Error::data_of(
+            dpa::error::DataKind::Mismatch,
             &path,
             at,
             "its sha256 is not the manifest's: the shard changed since the run",

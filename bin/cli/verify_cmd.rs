@@ -67,7 +67,8 @@ impl Verifier<'_> {
         if let Some(i) = first_bad {
             let p = &block[i];
             let want = g.generate(seeding_of(p, base_seed), p.sample_id);
-            return Err(Error::data(
+            return Err(Error::data_of(
+                dpa::error::DataKind::Mismatch,
                 self.path,
                 format!(
                     "record {} (sample_id {})",
@@ -142,7 +143,7 @@ impl RecordHandler for Verifier<'_> {
     fn record(&mut self, record: Params) -> Result<(), Failure> {
         let want = self.next_id.unwrap_or(u128::from(record.sample_id));
         if u128::from(record.sample_id) != want {
-            return Err(Failure::from(Error::data(
+            return Err(Failure::from(Error::data_of(dpa::error::DataKind::Mismatch,
                 self.path,
                 format!("record {}", self.read),
                 format!(
@@ -188,7 +189,8 @@ pub fn run(args: VerifyArgs) -> CmdResult {
     let path = &args.file;
     if let Some(n) = info.metadata.as_ref().and_then(|m| m.num_samples) {
         if n != info.records {
-            return Err(Error::data(
+            return Err(Error::data_of(
+                dpa::error::DataKind::Mismatch,
                 path,
                 "metadata",
                 format!(
@@ -210,7 +212,8 @@ pub fn run(args: VerifyArgs) -> CmdResult {
                 || !close(a.mean, b.mean)
                 || !close(a.stdev, b.stdev)
             {
-                return Err(Error::data(
+                return Err(Error::data_of(
+                    dpa::error::DataKind::Mismatch,
                     path,
                     "statistics",
                     format!(

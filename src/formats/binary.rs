@@ -366,7 +366,12 @@ fn read_exact_or<R: Read>(
     let at = input.pos;
     input.read_exact(buf).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            Error::data(path, format!("byte {at}"), format!("truncated {what}"))
+            Error::data_of(
+                crate::error::DataKind::Truncated,
+                path,
+                format!("byte {at}"),
+                format!("truncated {what}"),
+            )
         } else {
             Error::io(path, e)
         }
@@ -401,7 +406,8 @@ fn read_header<R: Read>(input: &mut Counting<R>, path: &Path) -> Result<FileMeta
     let len = u32::from_le_bytes(len);
     let max = super::limits::MAX_BINARY_HEADER;
     if len > max {
-        return Err(Error::data(
+        return Err(Error::data_of(
+            crate::error::DataKind::TooLarge,
             path,
             "byte 10",
             format!("damaged header: its length field says {len} bytes, at most {max} are allowed"),
@@ -460,7 +466,8 @@ fn read_trailer<R: Read>(
     let trailer: BinTrailer = decode_exact(&body)
         .map_err(|e| Error::data(path, format!("byte {at}"), format!("damaged trailer: {e}")))?;
     if trailer.count != records {
-        return Err(Error::data(
+        return Err(Error::data_of(
+            crate::error::DataKind::Mismatch,
             path,
             format!("byte {at}"),
             format!(
@@ -516,7 +523,8 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
         let mut tag = [0u8; 1];
         let at = input.pos;
         if input.read(&mut tag).map_err(|e| Error::io(path, e))? == 0 {
-            return Err(Error::data(
+            return Err(Error::data_of(
+                crate::error::DataKind::Truncated,
                 path,
                 format!("byte {at}"),
                 format!("truncated file: no trailer after record {}", info.records),

@@ -61,7 +61,8 @@ pub fn read_text_capped(path: &Path, max: u64, what: &str) -> Result<String, Err
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
     if bytes.len() as u64 > max {
-        return Err(Error::data(
+        return Err(Error::data_of(
+            crate::error::DataKind::TooLarge,
             path,
             format!("byte {max}"),
             format!("{what} file larger than {max} bytes"),

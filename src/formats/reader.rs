@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
 use super::metadata::FileMetadata;
 use super::Format;
-use crate::error::Error;
+use crate::error::{DataKind, Error};
 use crate::params::{Hash, Params};
 use crate::stats::Statistics;
 
@@ -344,7 +344,7 @@ impl<R: BufRead> Peek<'_, R> {
             match self.byte()? {
                 Some(b) if b.is_ascii_whitespace() => {
                     if self.bytes.len() > MAX_ITEM_BYTES {
-                        return Err(Error::data(
+                        return Err(Error::data_of(crate::error::DataKind::TooLarge,
                             self.path,
                             format!("byte {}", self.bytes.len()),
                             format!("more than {MAX_ITEM_BYTES} bytes of whitespace before the first record"),
@@ -365,7 +365,8 @@ impl<R: BufRead> Peek<'_, R> {
     }
 
     fn truncated(&self) -> Error {
-        Error::data(
+        Error::data_of(
+            crate::error::DataKind::Truncated,
             self.path,
             format!("byte {}", self.bytes.len()),
             "truncated file: it ends inside its first JSON object",
@@ -392,7 +393,8 @@ where
         line.clear();
         let n = read_line_capped(&mut input, &mut line, MAX_ITEM_BYTES).map_err(|e| match e {
             LineError::Io(e) => Error::io(path, e),
-            LineError::TooLong => Error::data(
+            LineError::TooLong => Error::data_of(
+                crate::error::DataKind::TooLarge,
                 path,
                 format!("line {}", line_no + 1),
                 format!("longer than {MAX_ITEM_BYTES} bytes: not a dpa record"),
@@ -414,12 +416,13 @@ where
             .into());
         }
         let raw: RawRecord = serde_json::from_slice(&line).map_err(|e| {
-            let what = if line.last() != Some(&b'\n') && e.is_eof() {
-                format!("truncated record (no end of line): {e}")
+            let (kind, what) = if line.last() != Some(&b'\n') && e.is_eof() {
+                let what = format!("truncated record (no end of line): {e}");
+                (DataKind::Truncated, what)
             } else {
-                e.to_string()
+                (DataKind::Damaged, e.to_string())
             };
-            Error::data(path, format!("line {line_no}"), what)
+            Error::data_of(kind, path, format!("line {line_no}"), what)
         })?;
         handler.record(raw.into_params(info.records, &mut info.ids_inferred))?;
         info.records += 1;
@@ -697,7 +700,8 @@ where
             info: state.info,
             deferred: state.deferred,
         }),
-        Err(e) if e.is_io() && used.get() > MAX_ITEM_BYTES => Err(Error::data(
+        Err(e) if e.is_io() && used.get() > MAX_ITEM_BYTES => Err(Error::data_of(
+            crate::error::DataKind::TooLarge,
             path,
             position(&e),
             format!("a value longer than {MAX_ITEM_BYTES} bytes: not a dpa file"),
@@ -766,6 +770,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("trailing"), "{err}");
+    }
+
+    #[test]
+    fn errors_say_what_kind_of_problem_they_are() {
+        let kind = |text: &str| read(text).unwrap_err().data_kind();
+        assert_eq!(kind(&format!("{REC}\n{}", &REC[..40])), Some(DataKind::Truncated));
+        assert_eq!(kind(r#"{"metad"#), Some(DataKind::Truncated));
+        assert_eq!(kind(&format!("{REC}\n[1]\n")), Some(DataKind::Damaged));
+        let long = format!("{{\"rotation\": \"{}\"}}\n", "x".repeat(MAX_ITEM_BYTES));
+        assert_eq!(kind(&long), Some(DataKind::TooLarge));
     }
 
     #[test]

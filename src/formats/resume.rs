@@ -100,7 +100,7 @@ pub fn check_partial<R: Read>(
         let same = first_difference(&have[..got], &want[..got]);
         if same < got {
             let record = scan.records + ends.iter().filter(|e| **e <= same).count() as u64;
-            return Err(Error::data(
+            return Err(Error::data_of(crate::error::DataKind::Mismatch,
                 path,
                 format!("record {record} (byte {})", scan.valid_len + same as u64),
                 "differs from what these settings write; the partial file is left as it is: remove it, or run without --resume",
@@ -128,7 +128,7 @@ fn check_end<R: Read>(
     let mut rest = vec![0u8; finish.len() + 1];
     let got = read_up_to(input, &mut rest).map_err(|e| Error::io(path, e))?;
     if got > finish.len() || rest[..got] != finish[..got] {
-        return Err(Error::data(
+        return Err(Error::data_of(crate::error::DataKind::Mismatch,
             path,
             format!("byte {}", scan.valid_len),
             format!(
@@ -141,7 +141,7 @@ fn check_end<R: Read>(
 }
 
 fn other_settings(path: &Path, at: usize) -> Error {
-    Error::data(
+    Error::data_of(crate::error::DataKind::Mismatch,
         path,
         format!("byte {at}"),
         "the partial file was written with other settings (config, range, seeding or format), or is not dpa's; it is left as it is: remove it, or run without --resume",
