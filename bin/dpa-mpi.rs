@@ -25,12 +25,13 @@ use dpa::{id_range, Engine, EngineConfig, Format, Generator, Seeding};
 use mpi::traits::Communicator as _;
 use mpi::Threading;
 
-#[allow(dead_code)]
-mod cli;
+mod common;
 
-use cli::config_args::ConfigArgs;
-use cli::failure::{Failure, DATA, USAGE};
-use cli::format_arg::FormatArg;
+use common::config_args::ConfigArgs;
+use common::failure::{exit_code, Failure, DATA, USAGE};
+use common::format_arg::FormatArg;
+use common::limits::{MAX_IN_MEMORY, MAX_ITERATIONS};
+use common::report::{load_report, write_text};
 
 /// Distributed deterministic augmentation: each rank generates its shard.
 #[derive(Debug, Parser)]
@@ -196,10 +197,7 @@ fn main() -> ExitCode {
     // Everything the user chose is checked on every rank before MPI starts.
     let prepared = match prepare(&cli.command) {
         Ok(p) => p,
-        Err(f) => {
-            eprintln!("dpa-mpi: error: {:#}", f.error);
-            return ExitCode::from(f.code);
-        }
+        Err(f) => return exit_code("dpa-mpi", Err(f)),
     };
     // Rayon's worker threads never call MPI, but a panic on one of them must end the
     // job: MPI_Abort from that thread is allowed only at MPI_THREAD_MULTIPLE.
@@ -273,17 +271,10 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                 threads: *threads,
                 output_dir: output_dir.clone(),
                 with_stats: !no_stats,
-                backend: cli::kernel::backend()?,
+                backend: common::kernel::backend()?,
             };
             job.validate()?;
-            if output_dir.exists() && !output_dir.is_dir() {
-                return Err(Failure::usage_msg(format!(
-                    "--output-dir {}: not a folder",
-                    output_dir.display()
-                )));
-            }
-            std::fs::create_dir_all(output_dir)
-                .map_err(|e| Failure::data(dpa::Error::io(output_dir, e)))?;
+            prepare_output_dir(output_dir)?;
             Ok(Prepared::Generate { job, quiet: *quiet })
         }
         Command::Bench {
@@ -296,28 +287,10 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
             append,
             plot,
         } => {
-            if !(1..=dpa::engine::MAX_THREADS).contains(threads) {
-                return Err(Failure::usage_msg(format!(
-                    "--threads: must be between 1 and {}, got {threads}",
-                    dpa::engine::MAX_THREADS
-                )));
-            }
-            if !(1..=cli::bench_cmd::MAX_ITERATIONS).contains(iterations) {
-                return Err(Failure::usage_msg(format!(
-                    "--iterations: must be between 1 and {}, got {iterations}",
-                    cli::bench_cmd::MAX_ITERATIONS
-                )));
-            }
-            id_range(0, *num_samples)?;
-            if *num_samples > cli::bench_cmd::MAX_IN_MEMORY {
-                return Err(Failure::usage_msg(format!(
-                    "--num-samples: each rank holds its samples in memory: at most {}, got {num_samples}",
-                    cli::bench_cmd::MAX_IN_MEMORY
-                )));
-            }
+            check_bench_sizes(*threads, *iterations, *num_samples)?;
             Ok(Prepared::Bench(BenchJob {
                 scaling: *scaling,
-                generator: Arc::new(cli::kernel::generator(config.resolve()?)?),
+                generator: Arc::new(common::kernel::generator(config.resolve()?)?),
                 num_samples: *num_samples,
                 threads: *threads,
                 iterations: *iterations,
@@ -327,6 +300,40 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
             }))
         }
     }
+}
+
+/// The output folder: created if missing; a path that is not a folder is refused.
+fn prepare_output_dir(dir: &std::path::Path) -> Result<(), Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::usage_msg(format!(
+            "--output-dir {}: not a folder",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Failure::data(dpa::Error::io(dir, e)))?;
+    Ok(())
+}
+
+/// Refuses benchmark sizes beyond their caps, naming the flag.
+fn check_bench_sizes(threads: usize, iterations: usize, num_samples: u64) -> Result<(), Failure> {
+    let max_threads = dpa::engine::MAX_THREADS;
+    if !(1..=max_threads).contains(&threads) {
+        return Err(Failure::usage_msg(format!(
+            "--threads: must be between 1 and {max_threads}, got {threads}"
+        )));
+    }
+    if !(1..=MAX_ITERATIONS).contains(&iterations) {
+        return Err(Failure::usage_msg(format!(
+            "--iterations: must be between 1 and {MAX_ITERATIONS}, got {iterations}"
+        )));
+    }
+    id_range(0, num_samples)?;
+    if num_samples > MAX_IN_MEMORY {
+        return Err(Failure::usage_msg(format!(
+            "--num-samples: each rank holds its samples in memory: at most {MAX_IN_MEMORY}, got {num_samples}"
+        )));
+    }
+    Ok(())
 }
 
 /// Times `work` on every rank after a barrier, `iterations` times; returns each
@@ -374,17 +381,8 @@ fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
         0.0
     };
     let rates = comm.gather_bytes(0, &rate.to_le_bytes());
-    // T1: rank 0 alone does the work of one rank of a 1-rank run, the others wait.
-    let one_rank_samples = b.num_samples;
     let t1 = if rank == 0 {
-        let ids1 = id_range(0, one_rank_samples)?;
-        let mut times = Vec::new();
-        for _ in 0..b.iterations {
-            let t = comm.wtime();
-            std::hint::black_box(engine.generate(&b.generator, Seeding::Plain, ids1.clone()));
-            times.push(comm.wtime() - t);
-        }
-        dpa::bench::TimeStats::from_samples(&times).map_or(0.0, |s| s.median)
+        one_rank_time(comm, &engine, b)?
     } else {
         0.0
     };
@@ -400,7 +398,6 @@ fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
     };
     let mut extra = std::collections::BTreeMap::new();
     extra.insert("ranks".to_string(), p.into());
-    extra.insert("threads_per_rank".to_string(), b.threads.into());
     extra.insert("scaling".to_string(), mode.into());
     extra.insert(
         "per_rank_throughput".to_string(),
@@ -408,7 +405,7 @@ fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
     );
     extra.insert("t1_seconds".to_string(), serde_json::json!(t1));
     let params = BenchParameters {
-        threads: p as usize,
+        threads: b.threads,
         samples: total,
         strategy: None,
         extra,
@@ -433,39 +430,36 @@ fn run_bench<C: Communicator>(comm: &C, b: &BenchJob) -> Result<(), Failure> {
         per_rank.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>(),
         result.efficiency.unwrap_or(0.0)
     );
-    let mut report = BenchReport::new(vec![result]);
+    export_report(b, BenchReport::new(vec![result]))
+}
+
+/// T1: rank 0 alone does the work of one rank of a 1-rank run (the others wait).
+fn one_rank_time<C: Communicator>(comm: &C, engine: &Engine, b: &BenchJob) -> Result<f64, Failure> {
+    let ids = id_range(0, b.num_samples)?;
+    let mut times = Vec::new();
+    for _ in 0..b.iterations {
+        let t = comm.wtime();
+        std::hint::black_box(engine.generate(&b.generator, Seeding::Plain, ids.clone()));
+        times.push(comm.wtime() - t);
+    }
+    Ok(dpa::bench::TimeStats::from_samples(&times).map_or(0.0, |s| s.median))
+}
+
+/// Writes the report (added to an earlier one with `--append`) and the chart.
+fn export_report(b: &BenchJob, mut report: BenchReport) -> Result<(), Failure> {
     if let Some(path) = &b.export_json {
         if b.append && path.exists() {
-            let text = dpa::formats::limits::read_text_capped(
-                path,
-                dpa::formats::limits::MAX_DOCUMENT_BYTES,
-                "report",
-            )?;
-            let old: BenchReport = serde_json::from_str(&text).map_err(|e| {
-                Failure::data(dpa::Error::data(
-                    path,
-                    format!("line {} column {}", e.line(), e.column()),
-                    format!("not a dpa bench report: {e}"),
-                ))
-            })?;
-            let mut results = old.results;
+            let mut results = load_report(path)?.results;
             results.retain(|r| r.name != report.results[0].name);
             results.append(&mut report.results);
-            results.sort_by_key(|r| r.parameters.threads);
+            results.sort_by_key(|r| r.parameters.workers());
             report.results = results;
         }
-        write_atomically(path, to_json(&report).as_bytes())?;
+        write_text(path, &to_json(&report))?;
     }
     if let Some(path) = &b.plot {
         let svg = scaling_chart_svg(&report, "ranks").map_err(Failure::usage_msg)?;
-        write_atomically(path, svg.as_bytes())?;
+        write_text(path, &svg)?;
     }
-    Ok(())
-}
-
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut f = dpa::AtomicFile::create(path)?;
-    f.write_all(bytes).map_err(|e| dpa::Error::io(path, e))?;
-    f.commit()?;
     Ok(())
 }

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod common;
 
-use cli::failure::{Failure, USAGE};
+use common::failure::{exit_code, Failure, USAGE};
 
 /// Deterministic Procedural Augmentation: augmentation parameters that are the same
 /// for the same sample on every machine, bit for bit equal to DPA 0.2.1 (Python).
@@ -63,12 +64,5 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
         }
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("dpa: error: {:#}", f.error);
-            ExitCode::from(f.code)
-        }
-    }
+    exit_code("dpa", run(cli))
 }

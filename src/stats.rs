@@ -393,6 +393,44 @@ impl StatsAccumulator {
         }
     }
 
+    /// Numbers in [`StatsAccumulator::to_parts`]: five per parameter.
+    pub const PARTS: usize = 25;
+
+    /// Bytes in [`StatsAccumulator::to_bytes`].
+    pub const BYTES: usize = 8 * Self::PARTS;
+
+    /// The accumulator as bytes (its parts, little-endian), for exchange between ranks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = dpa::StatsAccumulator::new();
+    /// acc.push(&dpa::Generator::new(dpa::Preset::Mild.config()).unwrap().params(3));
+    /// let bytes = acc.to_bytes();
+    /// assert_eq!(bytes.len(), dpa::StatsAccumulator::BYTES);
+    /// assert_eq!(dpa::StatsAccumulator::from_bytes(&bytes), Some(acc));
+    /// assert_eq!(dpa::StatsAccumulator::from_bytes(&bytes[1..]), None);
+    /// ```
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_parts()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect()
+    }
+
+    /// The inverse of [`StatsAccumulator::to_bytes`]; `None` unless `bytes` has
+    /// exactly [`StatsAccumulator::BYTES`] bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != Self::BYTES {
+            return None;
+        }
+        let mut parts = [0.0f64; Self::PARTS];
+        for (v, c) in parts.iter_mut().zip(bytes.chunks_exact(8)) {
+            *v = f64::from_le_bytes(c.try_into().ok()?);
+        }
+        Some(Self::from_parts(parts))
+    }
+
     /// The accumulator as 25 numbers (five per parameter), for exchange between ranks.
     ///
     /// # Examples
@@ -401,8 +439,8 @@ impl StatsAccumulator {
     /// let acc = dpa::StatsAccumulator::new();
     /// assert_eq!(dpa::StatsAccumulator::from_parts(acc.to_parts()), acc);
     /// ```
-    pub fn to_parts(&self) -> [f64; 25] {
-        let mut out = [0.0; 25];
+    pub fn to_parts(&self) -> [f64; Self::PARTS] {
+        let mut out = [0.0; Self::PARTS];
         for (chunk, w) in out.chunks_exact_mut(5).zip(&self.params) {
             chunk.copy_from_slice(&w.to_parts());
         }
@@ -417,7 +455,7 @@ impl StatsAccumulator {
     /// let acc = dpa::StatsAccumulator::from_parts([0.0; 25]);
     /// assert_eq!(acc.count(), 0);
     /// ```
-    pub fn from_parts(p: [f64; 25]) -> Self {
+    pub fn from_parts(p: [f64; Self::PARTS]) -> Self {
         StatsAccumulator {
             params: std::array::from_fn(|i| {
                 Welford::from_parts([

@@ -234,5 +234,9 @@ fn scaling_bench_reports_efficiency() {
         .results
         .iter()
         .all(|r| r.efficiency.is_some_and(|e| e > 0.0)));
-    assert_eq!(report.results[1].parameters.threads, 2);
+    // Ranks are recorded as ranks; threads are the threads of each rank.
+    let second = &report.results[1].parameters;
+    assert_eq!(second.extra["ranks"], 2);
+    assert_eq!(second.workers(), 2);
+    assert_eq!(second.threads, 1);
 }

@@ -1,24 +1,24 @@
 //! `dpa bench`: measured runs of the engine, reports, baselines and scaling charts.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use dpa::bench::{
     check_regressions, compare, scaling_chart_svg, to_csv, to_json, to_markdown, BenchParameters,
-    BenchReport, BenchmarkRunner,
+    BenchReport, BenchResult, BenchmarkRunner,
 };
 use dpa::engine::MAX_THREADS;
-use dpa::formats::limits::{read_text_capped, MAX_DOCUMENT_BYTES};
 use dpa::formats::{write_record, RecordStyle};
-use dpa::{id_range, Batcher, Engine, EngineConfig, Seeding, StatsAccumulator};
+use dpa::{id_range, Batcher, Engine, EngineConfig, Generator, Seeding, StatsAccumulator};
 
-use super::config_args::ConfigArgs;
 use super::engine_args::BatchArgs;
-use super::failure::{CmdResult, Failure};
-use super::output::Output;
+use super::output::{check_distinct, is_stdout};
 use super::progress::records_bar;
+use crate::common::config_args::ConfigArgs;
+use crate::common::failure::{CmdResult, Failure};
+use crate::common::limits::{MAX_IN_MEMORY, MAX_ITERATIONS};
+use crate::common::report::{load_report, write_text};
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,33 +88,6 @@ pub struct BenchArgs {
     pub progress: bool,
 }
 
-fn write_text(path: &Path, text: &str) -> Result<(), Failure> {
-    let mut out = Output::open(path)?;
-    let name = out.name();
-    out.write_all(text.as_bytes())
-        .map_err(|e| dpa::Error::io(&name, e))?;
-    out.finish()?;
-    Ok(())
-}
-
-fn load_baseline(path: &Path) -> Result<BenchReport, Failure> {
-    let text = read_text_capped(path, MAX_DOCUMENT_BYTES, "baseline")?;
-    serde_json::from_str(&text).map_err(|e| {
-        Failure::data(dpa::Error::data(
-            path,
-            format!("line {} column {}", e.line(), e.column()),
-            format!("not a dpa bench report: {e}"),
-        ))
-    })
-}
-
-/// The most measured (or warm-up) iterations of one benchmark.
-pub const MAX_ITERATIONS: usize = 10_000;
-
-/// The most samples a generation or scaling benchmark holds in memory at once
-/// (about 6 GiB of records); streaming and batch benchmarks take any `-n`.
-pub const MAX_IN_MEMORY: u64 = 1 << 26;
-
 /// Refuses sizes that would loop for ever or allocate without bound, naming the flag.
 fn check_sizes(args: &BenchArgs) -> CmdResult {
     if !(1..=MAX_ITERATIONS).contains(&args.iterations) {
@@ -147,10 +120,70 @@ fn check_sizes(args: &BenchArgs) -> CmdResult {
 
 pub fn run(args: BenchArgs) -> CmdResult {
     let config = args.config.resolve()?;
-    let generator = Arc::new(super::kernel::generator(config.clone())?);
+    let generator = Arc::new(crate::common::kernel::generator(config.clone())?);
     let ids = id_range(0, args.num_samples)?;
     let batch_config = args.batch.config()?;
     check_sizes(&args)?;
+    let threads = thread_counts(&args)?;
+    check_report_paths(&args)?;
+    let baseline = args.baseline.as_deref().map(load_report).transpose()?;
+
+    let runs = (args.warmup + args.iterations) as u64 * threads.len() as u64;
+    let bar = records_bar(runs, args.progress, false);
+    let bench = Bench {
+        args: &args,
+        generator: &generator,
+        ids,
+        batch_config,
+        bar: &bar,
+    };
+    let results = threads
+        .iter()
+        .map(|&t| bench.measure(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    bar.finish_and_clear();
+    let mut report = BenchReport::new(results);
+    if args.kind == BenchKind::Scaling {
+        report.compute_efficiency();
+    }
+    // The readable report, unless JSON goes to stdout.
+    let json_to_stdout = args.export_json.as_deref().is_some_and(is_stdout);
+    let mut text = if json_to_stdout {
+        String::new()
+    } else {
+        summary_text(&report)
+    };
+    let mut regressions = Vec::new();
+    if let (Some(base), Some(path)) = (&baseline, &args.baseline) {
+        let (found, unmatched) = check_regressions(&report, base, args.max_regression);
+        let gate = gate_text(&report, base, path, args.max_regression, &unmatched);
+        if json_to_stdout {
+            eprint!("{gate}");
+        } else {
+            text.push_str(&gate);
+        }
+        regressions = found;
+    }
+    if !text.is_empty() {
+        write_text(Path::new("-"), &text)?;
+    }
+    export(&args, &report)?;
+    if !regressions.is_empty() {
+        let names: Vec<String> = regressions
+            .iter()
+            .map(|r| format!("{} ({:+.1}%)", r.name, r.change_pct))
+            .collect();
+        return Err(Failure::data(anyhow::anyhow!(
+            "throughput regression beyond {}%: {}",
+            args.max_regression,
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The thread counts to measure: `--threads`, else every core (scaling: 1 to every core).
+fn thread_counts(args: &BenchArgs) -> Result<Vec<usize>, Failure> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads: Vec<usize> = if !args.threads.is_empty() {
         args.threads.clone()
@@ -164,174 +197,180 @@ pub fn run(args: BenchArgs) -> CmdResult {
             "--threads: must be between 1 and {MAX_THREADS}, got {bad}"
         )));
     }
-    let baseline = args.baseline.as_deref().map(load_baseline).transpose()?;
+    Ok(threads)
+}
 
-    let runner = BenchmarkRunner {
-        warmup: args.warmup,
-        iterations: args.iterations,
-    };
-    let runs = (args.warmup + args.iterations) as u64 * threads.len() as u64;
-    let bar = records_bar(runs, args.progress, false);
-    let kind_name = format!("{:?}", args.kind).to_lowercase();
-    let mut results = Vec::new();
-    for &t in &threads {
+/// The report files must not be the baseline, nor one another.
+fn check_report_paths(args: &BenchArgs) -> CmdResult {
+    let inputs: Vec<(&str, &Path)> = args
+        .baseline
+        .iter()
+        .map(|p| ("--baseline", p.as_path()))
+        .collect();
+    let outputs: Vec<(&str, &Path)> = [
+        ("--export-json", &args.export_json),
+        ("--export-markdown", &args.export_markdown),
+        ("--export-csv", &args.export_csv),
+        ("--plot", &args.plot),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+    .collect();
+    check_distinct(&inputs, &outputs)
+}
+
+/// One benchmark, measured at each thread count.
+struct Bench<'a> {
+    args: &'a BenchArgs,
+    generator: &'a Arc<Generator>,
+    ids: dpa::IdRange,
+    batch_config: dpa::BatchConfig,
+    bar: &'a indicatif::ProgressBar,
+}
+
+impl Bench<'_> {
+    fn measure(&self, t: usize) -> Result<BenchResult, Failure> {
+        let args = self.args;
         let engine = Engine::new(EngineConfig {
             threads: Some(t),
             ..Default::default()
         })?;
         let mut extra = std::collections::BTreeMap::new();
-        extra.insert("depth".to_string(), config.augmentation_depth.into());
-        extra.insert("kernel".to_string(), generator.backend().name().into());
-        let strategy = (args.kind == BenchKind::Batch).then(|| batch_config.strategy.to_string());
-        let params = BenchParameters {
-            threads: t,
-            samples: args.num_samples,
-            strategy: strategy.clone(),
-            extra,
-        };
+        let depth = self.generator.config().augmentation_depth;
+        extra.insert("depth".to_string(), depth.into());
+        extra.insert("kernel".to_string(), self.generator.backend().name().into());
+        let strategy =
+            (args.kind == BenchKind::Batch).then(|| self.batch_config.strategy.to_string());
+        let kind_name = format!("{:?}", args.kind).to_lowercase();
         let name = match &strategy {
             Some(s) => format!("{kind_name}/{s}/threads={t}"),
             None => format!("{kind_name}/threads={t}"),
         };
-        let result = match args.kind {
-            BenchKind::Generation | BenchKind::Scaling => runner.run(&name, params, || {
-                let v = engine.generate(&generator, Seeding::Plain, ids.clone());
-                std::hint::black_box(&v);
-                bar.inc(1);
-            }),
-            BenchKind::Streaming => runner.run(&name, params, || {
-                let mut stats = StatsAccumulator::new();
-                for p in engine.records(generator.clone(), Seeding::Plain, ids.clone()) {
-                    stats.push(&p);
-                }
-                std::hint::black_box(stats.finish());
-                bar.inc(1);
-            }),
-            BenchKind::Batch => {
-                let mut failure = None;
-                let r = runner.run(&name, params, || {
-                    let records = engine.records(generator.clone(), Seeding::Plain, ids.clone());
-                    match Batcher::new(records, batch_config) {
-                        Ok(mut batcher) => {
-                            let mut text = String::new();
-                            while let Some(batch) = batcher.next() {
-                                text.clear();
-                                for p in &batch.records {
-                                    write_record(p, RecordStyle::Compact, &mut text);
-                                    text.push('\n');
-                                }
-                                batcher.observe_encoded_bytes(batch.records.len(), text.len());
-                                std::hint::black_box(&text);
-                            }
-                        }
-                        Err(e) => failure = Some(e),
-                    }
-                    bar.inc(1);
-                });
-                if let Some(e) = failure {
-                    return Err(e.into());
-                }
-                r
-            }
+        let params = BenchParameters {
+            threads: t,
+            samples: args.num_samples,
+            strategy,
+            extra,
         };
-        results.push(result);
-    }
-    bar.finish_and_clear();
-    let mut report = BenchReport::new(results);
-    if args.kind == BenchKind::Scaling {
-        report.compute_efficiency();
+        let runner = BenchmarkRunner {
+            warmup: args.warmup,
+            iterations: args.iterations,
+        };
+        Ok(match args.kind {
+            BenchKind::Generation | BenchKind::Scaling => runner.run(&name, params, || {
+                let v = engine.generate(self.generator, Seeding::Plain, self.ids.clone());
+                std::hint::black_box(&v);
+                self.bar.inc(1);
+            }),
+            BenchKind::Streaming => runner.run(&name, params, || self.stream(&engine)),
+            BenchKind::Batch => runner.run(&name, params, || self.batch(&engine)),
+        })
     }
 
-    // The readable report, unless JSON goes to stdout.
-    let json_to_stdout = args
-        .export_json
-        .as_deref()
-        .is_some_and(super::output::is_stdout);
-    let mut text = String::new();
-    if !json_to_stdout {
-        text.push_str(&to_markdown(&report));
-        if report.results.len() > 1 {
-            let cmp = compare(&report.results[0], &report.results[1..]);
-            text.push('\n');
-            for c in &cmp.changes {
-                text.push_str(&format!(
-                    "{} against {}: throughput {:+.1}%, latency {:+.1}%{}\n",
-                    c.name,
-                    cmp.baseline,
-                    c.throughput_pct,
-                    c.latency_pct,
-                    c.memory_pct
-                        .map_or(String::new(), |m| format!(", memory {m:+.1}%"))
-                ));
-            }
-            for r in &cmp.recommendations {
-                text.push_str(&format!("recommendation: {r}\n"));
-            }
+    /// Streams the range through statistics.
+    fn stream(&self, engine: &Engine) {
+        let mut stats = StatsAccumulator::new();
+        let records = engine.records(self.generator.clone(), Seeding::Plain, self.ids.clone());
+        for p in records {
+            stats.push(&p);
         }
+        std::hint::black_box(stats.finish());
+        self.bar.inc(1);
     }
-    let mut regressions = Vec::new();
-    if let (Some(base), Some(path)) = (&baseline, &args.baseline) {
-        let (found, unmatched) = check_regressions(&report, base, args.max_regression);
-        let mut gate = format!(
-            "\nagainst baseline {} (dpa {}, max regression {}%):\n",
-            path.display(),
-            base.dpa_version,
-            args.max_regression
-        );
-        for r in &report.results {
-            if let Some(b) = base.results.iter().find(|b| b.name == r.name) {
-                let change = (r.throughput_samples_per_second / b.throughput_samples_per_second
-                    - 1.0)
-                    * 100.0;
-                gate.push_str(&format!(
-                    "  {}: {:.0} -> {:.0} samples/s ({change:+.1}%){}\n",
-                    r.name,
-                    b.throughput_samples_per_second,
-                    r.throughput_samples_per_second,
-                    if change < -args.max_regression {
-                        "  REGRESSION"
-                    } else {
-                        ""
-                    }
-                ));
+
+    /// Streams the range through the batching strategy, encoding each batch as JSON
+    /// Lines (the batch config was validated before).
+    fn batch(&self, engine: &Engine) {
+        let records = engine.records(self.generator.clone(), Seeding::Plain, self.ids.clone());
+        if let Ok(mut batcher) = Batcher::new(records, self.batch_config) {
+            let mut text = String::new();
+            while let Some(batch) = batcher.next() {
+                text.clear();
+                for p in &batch.records {
+                    write_record(p, RecordStyle::Compact, &mut text);
+                    text.push('\n');
+                }
+                batcher.observe_encoded_bytes(batch.records.len(), text.len());
+                std::hint::black_box(&text);
             }
         }
-        for name in &unmatched {
-            gate.push_str(&format!("  {name}: not in the baseline, not compared\n"));
-        }
-        if json_to_stdout {
-            eprint!("{gate}");
-        } else {
-            text.push_str(&gate);
-        }
-        regressions = found;
+        self.bar.inc(1);
     }
-    if !text.is_empty() {
-        write_text(Path::new("-"), &text)?;
+}
+
+/// The Markdown table, and the comparison of each result with the first.
+fn summary_text(report: &BenchReport) -> String {
+    let mut text = to_markdown(report);
+    if report.results.len() > 1 {
+        let cmp = compare(&report.results[0], &report.results[1..]);
+        text.push('\n');
+        for c in &cmp.changes {
+            text.push_str(&format!(
+                "{} against {}: throughput {:+.1}%, latency {:+.1}%{}\n",
+                c.name,
+                cmp.baseline,
+                c.throughput_pct,
+                c.latency_pct,
+                c.memory_pct
+                    .map_or(String::new(), |m| format!(", memory {m:+.1}%"))
+            ));
+        }
+        for r in &cmp.recommendations {
+            text.push_str(&format!("recommendation: {r}\n"));
+        }
     }
+    text
+}
+
+/// Each result against its baseline, regressions marked.
+fn gate_text(
+    report: &BenchReport,
+    base: &BenchReport,
+    path: &Path,
+    max_regression: f64,
+    unmatched: &[String],
+) -> String {
+    let mut gate = format!(
+        "\nagainst baseline {} (dpa {}, max regression {}%):\n",
+        path.display(),
+        base.dpa_version,
+        max_regression
+    );
+    for r in &report.results {
+        if let Some(b) = base.results.iter().find(|b| b.name == r.name) {
+            let change =
+                (r.throughput_samples_per_second / b.throughput_samples_per_second - 1.0) * 100.0;
+            let mark = if change < -max_regression {
+                "  REGRESSION"
+            } else {
+                ""
+            };
+            gate.push_str(&format!(
+                "  {}: {:.0} -> {:.0} samples/s ({change:+.1}%){mark}\n",
+                r.name, b.throughput_samples_per_second, r.throughput_samples_per_second,
+            ));
+        }
+    }
+    for name in unmatched {
+        gate.push_str(&format!("  {name}: not in the baseline, not compared\n"));
+    }
+    gate
+}
+
+/// Writes the report files asked for.
+fn export(args: &BenchArgs, report: &BenchReport) -> CmdResult {
     if let Some(p) = &args.export_json {
-        write_text(p, &to_json(&report))?;
+        write_text(p, &to_json(report))?;
     }
     if let Some(p) = &args.export_markdown {
-        write_text(p, &to_markdown(&report))?;
+        write_text(p, &to_markdown(report))?;
     }
     if let Some(p) = &args.export_csv {
-        write_text(p, &to_csv(&report))?;
+        write_text(p, &to_csv(report))?;
     }
     if let Some(p) = &args.plot {
-        let svg = scaling_chart_svg(&report, "threads").map_err(Failure::usage_msg)?;
+        let svg = scaling_chart_svg(report, "threads").map_err(Failure::usage_msg)?;
         write_text(p, &svg)?;
-    }
-    if !regressions.is_empty() {
-        let names: Vec<String> = regressions
-            .iter()
-            .map(|r| format!("{} ({:+.1}%)", r.name, r.change_pct))
-            .collect();
-        return Err(Failure::data(anyhow::anyhow!(
-            "throughput regression beyond {}%: {}",
-            args.max_regression,
-            names.join(", ")
-        )));
     }
     Ok(())
 }

@@ -8,10 +8,11 @@ use dpa::formats::{read_records_from_with, read_records_with};
 use dpa::write::{Destination, RecordFile, WriteOptions};
 use dpa::{Error, FileMetadata, Format, Params, RecordHandler};
 
-use super::config_args::ConfigArgs;
-use super::failure::{CmdResult, Failure};
+use super::config_flags::AnyConfigFlag;
 use super::generate::output_format;
 use super::output::{check_distinct, destination, is_stdout};
+use crate::common::config_args::ConfigArgs;
+use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa convert`.
 #[derive(Debug, Args)]
@@ -24,7 +25,7 @@ pub struct ConvertArgs {
     pub output: PathBuf,
     /// Output format (default: from the output's extension).
     #[arg(long, value_name = "FORMAT", value_enum)]
-    pub format: Option<super::format_arg::FormatArg>,
+    pub format: Option<crate::common::format_arg::FormatArg>,
     /// The config to record in the output's header when the input has none (JSON Lines).
     #[command(flatten)]
     pub config: ConfigArgs,

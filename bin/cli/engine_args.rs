@@ -3,7 +3,7 @@
 use clap::Args;
 use dpa::{BatchConfig, BatchStrategy, ConfigError, Engine, EngineConfig};
 
-use super::failure::Failure;
+use crate::common::failure::Failure;
 
 /// `--threads` and `--chunk-size`.
 #[derive(Debug, Clone, Args)]

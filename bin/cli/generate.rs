@@ -10,12 +10,12 @@ use dpa::atomic::partial_path;
 use dpa::write::{generate_to, Generation, WriteOptions};
 use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, SeedingInfo};
 
-use super::config_args::ConfigArgs;
 use super::engine_args::{BatchArgs, EngineArgs};
-use super::failure::{CmdResult, Failure};
 use super::output::{check_distinct, destination, is_stdout, Output};
 use super::progress::records_bar;
 use super::stats_file::write_statistics_to;
+use crate::common::config_args::ConfigArgs;
+use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa generate`.
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ pub struct GenerateArgs {
     pub base_seed: Option<u64>,
     /// Output format (default: from the output's extension .json/.jsonl/.bin; jsonl for stdout).
     #[arg(long, value_name = "FORMAT", value_enum)]
-    pub format: Option<super::format_arg::FormatArg>,
+    pub format: Option<crate::common::format_arg::FormatArg>,
     /// Output path, or - for stdout.
     #[arg(short, long, value_name = "PATH", default_value = "-")]
     pub output: PathBuf,
@@ -92,7 +92,7 @@ struct Plan {
 
 impl Plan {
     fn new(args: &GenerateArgs) -> Result<Plan, Failure> {
-        let generator = Arc::new(super::kernel::generator(args.config.resolve()?)?);
+        let generator = Arc::new(crate::common::kernel::generator(args.config.resolve()?)?);
         id_range(args.start_id, args.num_samples)?;
         let (seeding, first, count) = match (args.rank, args.world_size) {
             (Some(rank), Some(world_size)) => {
@@ -196,16 +196,14 @@ pub fn run(args: GenerateArgs) -> CmdResult {
 fn with_resume_hint(e: dpa::Error, output: &Path) -> Failure {
     let on_output = matches!(&e, dpa::Error::Io { path, .. } if path == output);
     let partial = partial_path(output);
-    let kept = !is_stdout(output) && on_output && partial.is_file();
-    let hint = if kept {
-        format!(
-            " (the records written so far are kept in {}; rerun with --resume to continue)",
-            partial.display()
-        )
-    } else {
-        String::new()
-    };
-    Failure::from(e).context(hint)
+    if is_stdout(output) || !on_output || !partial.is_file() {
+        // Kept as it is: a closed pipe on stdout is still recognised as one.
+        return Failure::from(e);
+    }
+    Failure::data(anyhow::anyhow!(
+        "{e} (the records written so far are kept in {}; rerun with --resume to continue)",
+        partial.display()
+    ))
 }
 
 fn print_summary(

@@ -24,9 +24,9 @@ use dpa::{
 };
 use sha2::{Digest, Sha256};
 
-use super::failure::{CmdResult, Failure};
 use super::generate::output_format;
 use super::output::{check_distinct, destination};
+use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa merge`.
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ pub struct MergeArgs {
     pub output: PathBuf,
     /// Output format (default: from the extension).
     #[arg(long, value_name = "FORMAT", value_enum)]
-    pub format: Option<super::format_arg::FormatArg>,
+    pub format: Option<crate::common::format_arg::FormatArg>,
 }
 
 /// The most ranks a manifest may list.
@@ -318,7 +318,7 @@ pub fn run(args: MergeArgs) -> CmdResult {
     let mut inputs = vec![("MANIFEST", args.manifest.as_path())];
     inputs.extend(shard_paths.iter().map(|p| ("shard", p.as_path())));
     check_distinct(&inputs, &[("--output", &args.output)])?;
-    let generator = super::kernel::generator(m.config.clone())?;
+    let generator = crate::common::kernel::generator(m.config.clone())?;
 
     let global = m.seeding == GlobalSeeding::Global;
     let mut meta = FileMetadata::for_config(m.config.clone(), Some(m.num_samples));

@@ -1,13 +1,10 @@
 //! The `dpa` command line: flags become checked configs, then the library does the work.
 
 pub mod bench_cmd;
-pub mod config_args;
+pub mod config_flags;
 pub mod convert_cmd;
 pub mod engine_args;
-pub mod failure;
-pub mod format_arg;
 pub mod generate;
-pub mod kernel;
 pub mod merge_cmd;
 pub mod output;
 pub mod params_cmd;

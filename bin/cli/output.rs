@@ -7,7 +7,7 @@ use dpa::identity::FileId;
 use dpa::write::Destination;
 use dpa::AtomicFile;
 
-use super::failure::Failure;
+use crate::common::failure::Failure;
 
 /// An output destination.
 pub enum Output {

@@ -8,9 +8,9 @@ use dpa::formats::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
 use dpa::formats::{write_record, RecordStyle};
 use dpa::Seeding;
 
-use super::config_args::ConfigArgs;
-use super::failure::{CmdResult, Failure};
 use super::output::{is_stdout, Output};
+use crate::common::config_args::ConfigArgs;
+use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa params`.
 #[derive(Debug, Args)]
@@ -82,7 +82,7 @@ fn for_each_id(
 }
 
 pub fn run(args: ParamsArgs) -> CmdResult {
-    let generator = super::kernel::generator(args.config.resolve()?)?;
+    let generator = crate::common::kernel::generator(args.config.resolve()?)?;
     if let (Some(rank), Some(world_size)) = (args.rank, args.world_size) {
         dpa::split_range(0, world_size, rank)?;
     }

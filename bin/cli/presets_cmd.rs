@@ -6,8 +6,8 @@ use std::path::Path;
 use clap::Args;
 use dpa::{Param, Preset};
 
-use super::failure::CmdResult;
 use super::output::Output;
+use crate::common::failure::CmdResult;
 
 /// Arguments of `dpa presets`.
 #[derive(Debug, Args)]

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use clap::Args;
 
-use super::failure::CmdResult;
 use super::output::Output;
+use crate::common::failure::CmdResult;
 
 /// Arguments of `dpa split`.
 #[derive(Debug, Args)]

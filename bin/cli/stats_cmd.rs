@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use dpa::StatsAccumulator;
 
-use super::failure::CmdResult;
 use super::output::{check_distinct, is_stdout};
 use super::stats_file::write_statistics;
+use crate::common::failure::CmdResult;
 
 /// Arguments of `dpa stats`.
 #[derive(Debug, Args)]

@@ -11,10 +11,11 @@ use dpa::{
 };
 use rayon::prelude::*;
 
-use super::config_args::ConfigArgs;
+use super::config_flags::AnyConfigFlag;
 use super::engine_args::EngineArgs;
-use super::failure::{CmdResult, Failure};
 use super::output::{is_stdout, Output};
+use crate::common::config_args::ConfigArgs;
+use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa verify`.
 #[derive(Debug, Args)]
@@ -171,7 +172,7 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         generator: None,
         base_seed: 0,
         pool: &engine,
-        backend: super::kernel::backend()?,
+        backend: crate::common::kernel::backend()?,
         block: Vec::with_capacity(BLOCK),
         checked: 0,
         next_id: None,

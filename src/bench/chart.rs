@@ -27,7 +27,7 @@ pub fn scaling_chart_svg(report: &BenchReport, unit: &str) -> Result<String, Str
         .iter()
         .map(|r| {
             (
-                r.parameters.threads as f64,
+                r.parameters.workers() as f64,
                 r.throughput_samples_per_second,
                 r.efficiency.unwrap_or(1.0),
             )

@@ -66,16 +66,36 @@ impl SystemInfo {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchParameters {
-    /// Worker threads (or ranks).
+    /// Worker threads (per rank, for a run across ranks).
     pub threads: usize,
     /// Samples per iteration.
     pub samples: u64,
     /// Batch strategy, where one was used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
-    /// Anything else (preset, depth, ranks, scaling mode...).
+    /// Anything else (preset, depth, `ranks`, scaling mode...).
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl BenchParameters {
+    /// What a scaling study scales: the `ranks` of a run across ranks, else the
+    /// threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut p = dpa::bench::BenchParameters { threads: 2, samples: 10, strategy: None, extra: Default::default() };
+    /// assert_eq!(p.workers(), 2);
+    /// p.extra.insert("ranks".into(), 4.into());
+    /// assert_eq!(p.workers(), 4);
+    /// ```
+    pub fn workers(&self) -> u64 {
+        self.extra
+            .get("ranks")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(self.threads as u64)
+    }
 }
 
 /// One measured benchmark.
@@ -139,10 +159,10 @@ impl BenchReport {
         let Some(base) = self
             .results
             .iter()
-            .min_by_key(|r| r.parameters.threads)
+            .min_by_key(|r| r.parameters.workers())
             .map(|r| {
                 (
-                    r.parameters.threads as f64,
+                    r.parameters.workers() as f64,
                     r.time_seconds.median,
                     r.parameters.samples as f64,
                 )
@@ -151,7 +171,7 @@ impl BenchReport {
             return;
         };
         for r in &mut self.results {
-            let p = r.parameters.threads as f64;
+            let p = r.parameters.workers() as f64;
             // Per-sample times, so weak scaling (samples grow with p) works too.
             let t1 = base.1 / base.2 * base.0;
             let tp = r.time_seconds.median / r.parameters.samples as f64;

@@ -157,20 +157,33 @@ pub fn run_generate<C: Communicator>(
     job: &GenerateJob,
 ) -> Result<Option<Manifest>, JobError> {
     job.validate()?;
+    let (entry, stats) = write_shard(comm, job)?;
+    let all_stats = comm.gather_bytes(0, &stats.to_bytes());
+    let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
+    let all_entries = comm.gather_bytes(0, &entry_json);
+    let (Some(all_stats), Some(all_entries)) = (all_stats, all_entries) else {
+        return Ok(None);
+    };
+    let manifest = build_manifest(job, comm.size() as u64, &all_stats, &all_entries)?;
+    write_manifest(&job.output_dir.join("manifest.json"), &manifest)?;
+    Ok(Some(manifest))
+}
+
+/// Generates and writes this rank's shard (timed from a barrier); returns its manifest
+/// entry and its statistics accumulator.
+fn write_shard<C: Communicator>(
+    comm: &C,
+    job: &GenerateJob,
+) -> Result<(ShardEntry, StatsAccumulator), JobError> {
     let rank = comm.rank() as u64;
     let size = comm.size() as u64;
     let (first, count, seeding) = job.shard(rank, size)?;
-    let meta = job.shard_metadata(rank, size)?;
     let generator = Arc::new(Generator::new(job.config.clone())?.with_backend(job.backend));
     let engine = Engine::new(EngineConfig {
         threads: job.threads,
         ..Default::default()
     })?;
     let file = shard_file_name(rank, size, job.format);
-    let path = job.output_dir.join(&file);
-
-    comm.barrier();
-    let t0 = comm.wtime();
     let what = Generation {
         engine: &engine,
         generator: &generator,
@@ -179,70 +192,61 @@ pub fn run_generate<C: Communicator>(
     };
     let options = WriteOptions {
         format: job.format,
-        metadata: meta,
+        metadata: job.shard_metadata(rank, size)?,
         statistics: job.with_stats,
         keep_partial: false,
     };
+    comm.barrier();
+    let t0 = comm.wtime();
+    let destination = Destination::File(job.output_dir.join(&file));
     let done = generate_to(
         &what,
-        Destination::File(path),
+        destination,
         &options,
         false,
         BatchConfig::default(),
         &mut |_| {},
     )?;
-    let t1 = comm.wtime();
+    let total = comm.wtime() - t0;
     let write = done.write_time.as_secs_f64();
-    let summary = done.write;
     let entry = ShardEntry {
         rank,
         file,
         start: first,
         end: first + count,
-        records: summary.records,
-        sha256: summary.sha256,
+        records: done.write.records,
+        sha256: done.write.sha256,
         seconds: ShardTimings {
-            generate: ((t1 - t0) - write).max(0.0),
+            generate: (total - write).max(0.0),
             write,
-            total: t1 - t0,
+            total,
         },
         host: host_name(),
         threads: engine.threads(),
     };
+    Ok((entry, done.write.stats))
+}
 
-    // Fixed-size accumulators, merged in rank order at the root.
-    let parts: Vec<u8> = summary
-        .stats
-        .to_parts()
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
-    let all_parts = comm.gather_bytes(0, &parts);
-    let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
-    let all_entries = comm.gather_bytes(0, &entry_json);
-    let (Some(all_parts), Some(all_entries)) = (all_parts, all_entries) else {
-        return Ok(None);
+/// Rank 0's manifest from every rank's statistics (merged in rank order) and entry.
+fn build_manifest(
+    job: &GenerateJob,
+    size: u64,
+    all_stats: &[Vec<u8>],
+    all_entries: &[Vec<u8>],
+) -> Result<Manifest, Error> {
+    let report_error = |r: usize, message: String| {
+        Error::data(&job.output_dir, format!("report of rank {r}"), message)
     };
     let mut stats = StatsAccumulator::new();
-    for p in &all_parts {
-        let mut f = [0.0f64; 25];
-        for (v, c) in f.iter_mut().zip(p.chunks_exact(8)) {
-            *v = f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        }
-        stats.merge(&StatsAccumulator::from_parts(f));
+    for (r, bytes) in all_stats.iter().enumerate() {
+        let part = StatsAccumulator::from_bytes(bytes)
+            .ok_or_else(|| report_error(r, "statistics of the wrong size".into()))?;
+        stats.merge(&part);
     }
     let shards: Vec<ShardEntry> = all_entries
         .iter()
         .enumerate()
-        .map(|(r, bytes)| {
-            serde_json::from_slice(bytes).map_err(|e| {
-                Error::data(
-                    &job.output_dir,
-                    format!("report of rank {r}"),
-                    e.to_string(),
-                )
-            })
-        })
+        .map(|(r, bytes)| serde_json::from_slice(bytes).map_err(|e| report_error(r, e.to_string())))
         .collect::<Result<_, _>>()?;
     let slowest = shards
         .iter()
@@ -250,7 +254,7 @@ pub fn run_generate<C: Communicator>(
         .map_or(0, |s| s.rank);
     let total_seconds = shards.iter().map(|s| s.seconds.total).fold(0.0, f64::max);
     let records: u64 = shards.iter().map(|s| s.records).sum();
-    let manifest = Manifest {
+    Ok(Manifest {
         dpa_version: env!("CARGO_PKG_VERSION").to_string(),
         config: job.config.clone(),
         seeding: job.seeding,
@@ -268,9 +272,7 @@ pub fn run_generate<C: Communicator>(
             0.0
         },
         slowest_rank: slowest,
-    };
-    write_manifest(&job.output_dir.join("manifest.json"), &manifest)?;
-    Ok(Some(manifest))
+    })
 }
 
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Error> {

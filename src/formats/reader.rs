@@ -775,7 +775,10 @@ mod tests {
     #[test]
     fn errors_say_what_kind_of_problem_they_are() {
         let kind = |text: &str| read(text).unwrap_err().data_kind();
-        assert_eq!(kind(&format!("{REC}\n{}", &REC[..40])), Some(DataKind::Truncated));
+        assert_eq!(
+            kind(&format!("{REC}\n{}", &REC[..40])),
+            Some(DataKind::Truncated)
+        );
         assert_eq!(kind(r#"{"metad"#), Some(DataKind::Truncated));
         assert_eq!(kind(&format!("{REC}\n[1]\n")), Some(DataKind::Damaged));
         let long = format!("{{\"rotation\": \"{}\"}}\n", "x".repeat(MAX_ITEM_BYTES));

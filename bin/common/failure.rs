@@ -42,17 +42,6 @@ impl Failure {
         }
     }
 
-    /// Adds a note to the message (nothing if `note` is empty).
-    pub fn context(self, note: String) -> Self {
-        if note.is_empty() {
-            return self;
-        }
-        Failure {
-            code: self.code,
-            error: anyhow::anyhow!("{:#}{note}", self.error),
-        }
-    }
-
     /// True when the error comes from writing to a pipe whose reader has gone.
     pub fn is_broken_pipe(&self) -> bool {
         self.error.chain().any(|cause| {
@@ -81,3 +70,16 @@ impl From<dpa::Error> for Failure {
 
 /// The result of a command.
 pub type CmdResult = Result<(), Failure>;
+
+/// The exit code of a command's result: 0, or the failure's code with its message
+/// printed once on stderr as `PROGRAM: error: ...`. A write to a closed pipe succeeds.
+pub fn exit_code(program: &str, result: CmdResult) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(f) if f.is_broken_pipe() => std::process::ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{program}: error: {:#}", f.error);
+            std::process::ExitCode::from(f.code)
+        }
+    }
+}

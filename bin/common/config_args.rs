@@ -69,14 +69,6 @@ impl ConfigArgs {
         }
     }
 
-    /// True when any config flag was given.
-    pub fn any(&self) -> bool {
-        self.preset.is_some()
-            || self.config.is_some()
-            || self.depth.is_some()
-            || Param::ALL.iter().any(|p| self.override_of(*p).is_some())
-    }
-
     /// Builds and validates the config. Errors are usage errors (exit 2) naming the
     /// flag, the file or the field.
     pub fn resolve(&self) -> Result<AugmentationConfig, Failure> {
