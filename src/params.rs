@@ -218,7 +218,9 @@ impl Generator {
         &self.config
     }
 
-    /// The reference's `gen_augmentation_params(sample_id, config)` (plain seeding).
+    /// The reference's `gen_augmentation_params(sample_id, config)` (plain seeding),
+    /// one sample with the scalar code. For many samples, [`Generator::fill`],
+    /// [`Generator::par_fill`] or an [`Engine`](crate::Engine) are much faster.
     ///
     /// # Examples
     ///
@@ -274,13 +276,14 @@ impl Generator {
         }
     }
 
-    /// Generates up to [`LANES`] ids through the block kernel.
+    /// Generates up to [`LANES`] ids through the block kernel into `out` (one slot
+    /// per id).
     fn generate_block(
         &self,
         seeding: Seeding,
         ids: &[u64],
         mt: &mut Option<MtBlock>,
-        out: &mut Vec<Params>,
+        out: &mut [Params],
     ) {
         let mut digests = [[0u8; 32]; LANES];
         let mut seeds = [0u32; LANES];
@@ -298,20 +301,90 @@ impl Generator {
             *seed = HashChain::seed_of(d);
         }
         if ids.len() < MIN_BLOCK {
-            for (i, id) in ids.iter().enumerate() {
-                out.push(self.record(seeding, *id, digests[i], draw_uniform5(seeds[i])));
+            for (i, (id, slot)) in ids.iter().zip(out.iter_mut()).enumerate() {
+                *slot = self.record(seeding, *id, digests[i], draw_uniform5(seeds[i]));
             }
             return;
         }
         let draws = mt
             .get_or_insert_with(|| MtBlock::new(self.backend))
             .draw5(&seeds);
-        for (i, id) in ids.iter().enumerate() {
-            out.push(self.record(seeding, *id, digests[i], draws[i]));
+        for (i, (id, slot)) in ids.iter().zip(out.iter_mut()).enumerate() {
+            *slot = self.record(seeding, *id, digests[i], draws[i]);
         }
     }
 
-    /// Appends the records of `ids`, in order, to `out`.
+    /// Fills `out` with the records of the consecutive ids `first_id ..`, in order, on
+    /// this thread with the SIMD block kernel: the fastest way to generate on one core
+    /// (about 5x [`Generator::generate`] one id at a time). `Err` if the ids would pass
+    /// `u64::MAX`. [`Generator::par_fill`] does the same on every core.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::{Generator, Params, Preset, Seeding};
+    /// let g = Generator::new(Preset::Mild.config()).unwrap();
+    /// let mut out = vec![Params::default(); 100];
+    /// g.fill(Seeding::Plain, 1000, &mut out).unwrap();
+    /// assert_eq!(out[7], g.params(1007));
+    /// assert!(g.fill(Seeding::Plain, u64::MAX, &mut out).is_err());
+    /// ```
+    pub fn fill(
+        &self,
+        seeding: Seeding,
+        first_id: u64,
+        out: &mut [Params],
+    ) -> Result<(), ConfigError> {
+        crate::split::id_range(first_id, out.len() as u64)?;
+        self.fill_ids(seeding, first_id, out);
+        Ok(())
+    }
+
+    /// [`Generator::fill`] in parallel, on the current rayon pool (use
+    /// [`Engine::install`](crate::Engine::install) to pick one), writing in place: no
+    /// memory beyond `out`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::{Generator, Params, Preset, Seeding};
+    /// let g = Generator::new(Preset::Mild.config()).unwrap();
+    /// let mut out = vec![Params::default(); 10_000];
+    /// g.par_fill(Seeding::Plain, 0, &mut out).unwrap();
+    /// assert_eq!(out[9_999], g.params(9_999));
+    /// ```
+    pub fn par_fill(
+        &self,
+        seeding: Seeding,
+        first_id: u64,
+        out: &mut [Params],
+    ) -> Result<(), ConfigError> {
+        use rayon::prelude::*;
+        crate::split::id_range(first_id, out.len() as u64)?;
+        const CHUNK: usize = 4096;
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(i, chunk)| {
+                self.fill_ids(seeding, first_id + (i * CHUNK) as u64, chunk);
+            });
+        Ok(())
+    }
+
+    /// `fill` for ids already checked to stay within `u64`.
+    pub(crate) fn fill_ids(&self, seeding: Seeding, first_id: u64, out: &mut [Params]) {
+        let mut mt = None;
+        let mut block = [0u64; LANES];
+        for (b, slots) in out.chunks_mut(LANES).enumerate() {
+            let start = first_id + (b * LANES) as u64;
+            for (i, id) in block.iter_mut().take(slots.len()).enumerate() {
+                *id = start + i as u64;
+            }
+            self.generate_block(seeding, &block[..slots.len()], &mut mt, slots);
+        }
+    }
+
+    /// Appends the records of `ids` (any ids, in any order), in that order, to `out`,
+    /// with the SIMD block kernel on this thread.
     ///
     /// # Examples
     ///
@@ -330,20 +403,28 @@ impl Generator {
         let mut mt = None;
         let mut block = [0u64; LANES];
         let mut n = 0;
+        let flush = |ids: &[u64], out: &mut Vec<Params>, mt: &mut Option<MtBlock>| {
+            let start = out.len();
+            out.resize(start + ids.len(), Params::default());
+            self.generate_block(seeding, ids, mt, &mut out[start..]);
+        };
         for id in ids {
             block[n] = id;
             n += 1;
             if n == LANES {
-                self.generate_block(seeding, &block, &mut mt, out);
+                flush(&block, out, &mut mt);
                 n = 0;
             }
         }
         if n > 0 {
-            self.generate_block(seeding, &block[..n], &mut mt, out);
+            flush(&block[..n], out, &mut mt);
         }
     }
 
-    /// Generates the ids `ids` in order into a vector.
+    /// Generates the ids `ids` in order into a vector, one at a time with the scalar
+    /// code (about 5x slower than [`Generator::generate_into`] or
+    /// [`Generator::fill`], which use the SIMD block kernel); kept as the plain
+    /// statement of the algorithm.
     ///
     /// # Examples
     ///

@@ -324,3 +324,35 @@ fn reads_the_reference_chain_file() {
 fn reads_the_reference_stream_file() {
     check_reference_file("reference-stream-mild-20-nostats.json", 20, false);
 }
+
+/// `Generator::fill` and `par_fill` (consecutive ids, the SIMD kernel, in place) give
+/// the reference's own 50-sample file, on every backend.
+#[test]
+fn fill_and_par_fill_reproduce_the_reference_file() {
+    let path = data("reference-chain-moderate-50.json");
+    let mut want = Vec::new();
+    dpa::read_records(&path, |p| {
+        want.push(p);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(want.len(), 50);
+    for backend in dpa::kernel::Backend::available() {
+        let g = Generator::new(dpa::Preset::Moderate.config())
+            .unwrap()
+            .with_backend(backend);
+        for len in [1, 7, 9, 50] {
+            let mut got = vec![Params::default(); len];
+            g.fill(Seeding::Plain, 0, &mut got).unwrap();
+            let mut par = vec![Params::default(); len];
+            g.par_fill(Seeding::Plain, 0, &mut par).unwrap();
+            for ((a, b), w) in got.iter().zip(&par).zip(&want) {
+                assert!(
+                    a.bit_eq(w) && b.bit_eq(w),
+                    "{backend}: sample {}",
+                    w.sample_id
+                );
+            }
+        }
+    }
+}

@@ -3,6 +3,14 @@
 //!
 //! The engine knows nothing of file formats: it hands out [`Chunk`]s and records.
 //! Its output never depends on the number of threads or the chunk size.
+//!
+//! The entry points, fastest first for a range of ids held in memory:
+//! [`Generator::par_fill`](crate::Generator::par_fill) (every core, in place),
+//! [`Engine::generate`] / [`generate_range`] (every core, one vector),
+//! [`Generator::fill`](crate::Generator::fill) (one core, SIMD block kernel); to
+//! stream any number of ids in constant memory, [`Engine::records`] or
+//! [`Engine::chunks`]; [`Generator::params`](crate::Generator::params) computes one
+//! sample with the scalar code.
 
 mod chunk;
 mod ordered;
@@ -190,7 +198,8 @@ impl Engine {
     }
 
     /// Chunks of `ids` in id order, generated ahead by the workers, with at most
-    /// `in_flight` chunks in memory.
+    /// `in_flight` chunks in memory. Takes a [`Generator`] or an `Arc` of one (the
+    /// workers share it).
     ///
     /// # Examples
     ///
@@ -205,14 +214,14 @@ impl Engine {
     /// ```
     pub fn chunks(
         &self,
-        generator: Arc<Generator>,
+        generator: impl Into<Arc<Generator>>,
         seeding: Seeding,
         ids: IdRange,
     ) -> OrderedChunks {
         let plan = ChunkPlan::new(ids, self.config.chunk_size);
         OrderedChunks::start(
             self.pool.clone(),
-            generator,
+            generator.into(),
             seeding,
             plan,
             self.config.in_flight,
@@ -224,16 +233,15 @@ impl Engine {
     /// # Examples
     ///
     /// ```
-    /// use std::sync::Arc;
     /// use dpa::{Engine, Generator, Preset, Seeding};
     /// let e = Engine::new(Default::default()).unwrap();
-    /// let g = Arc::new(Generator::new(Preset::Mild.config()).unwrap());
+    /// let g = Generator::new(Preset::Mild.config()).unwrap();
     /// let first = e.records(g, Seeding::Plain, dpa::id_range(0, u64::MAX).unwrap()).next();
     /// assert_eq!(first.unwrap().sample_id, 0);
     /// ```
     pub fn records(
         &self,
-        generator: Arc<Generator>,
+        generator: impl Into<Arc<Generator>>,
         seeding: Seeding,
         ids: IdRange,
     ) -> OrderedRecords {

@@ -53,17 +53,13 @@ pub fn generate_range(
     chunk_size: usize,
 ) -> Vec<Params> {
     let len = usize::try_from(ids.count_ids()).unwrap_or(usize::MAX);
-    let mut out: Vec<Params> = Vec::with_capacity(len);
-    let plan = ChunkPlan::new(ids, chunk_size);
     let chunk = chunk_size.max(1);
-    // Each chunk fills its own slice of the output, in place.
-    out.resize(len, Params::default());
+    let mut out = vec![Params::default(); len];
+    // Each chunk fills its own slice of the output, in place (the range is within u64).
     out.par_chunks_mut(chunk)
         .enumerate()
         .for_each(|(i, slice)| {
-            let mut records = Vec::with_capacity(slice.len());
-            generator.generate_into(seeding, plan.chunk(i as u64), &mut records);
-            slice.copy_from_slice(&records);
+            generator.fill_ids(seeding, ids.start() + (i * chunk) as u64, slice);
         });
     out
 }
