@@ -271,7 +271,7 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                 threads: *threads,
                 output_dir: output_dir.clone(),
                 with_stats: !no_stats,
-                backend: common::kernel::backend()?,
+                kernel: common::kernel::kernel()?,
             };
             job.validate()?;
             prepare_output_dir(output_dir)?;

@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         threads: Some(1),
         output_dir: dir.clone(),
         with_stats: true,
-        backend: dpa::kernel::Backend::detect(),
+        kernel: dpa::kernel::Kernel::detect(),
     };
     let results = LocalCommunicator::run(4, |comm| match run_generate(comm, &job) {
         Ok(manifest) => manifest,

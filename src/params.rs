@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::{AugmentationConfig, ParamRange};
 use crate::error::ConfigError;
-use crate::kernel::{Backend, MtBlock, LANES, MIN_BLOCK};
+use crate::kernel::{Backend, Kernel, MtBlock, LANES, MIN_BLOCK};
 use crate::mt::draw_uniform5;
 use crate::seeding::{parse_hex, to_hex, Digest, HashChain, Seeding, SEED_STRING_MAX};
 
@@ -151,7 +151,7 @@ pub struct Generator {
     config: AugmentationConfig,
     ranges: [ParamRange; 5],
     chain: HashChain,
-    backend: Backend,
+    kernel: Kernel,
 }
 
 impl Generator {
@@ -170,7 +170,7 @@ impl Generator {
             ranges: config.ranges(),
             chain: HashChain::new(config.augmentation_depth),
             config,
-            backend: Backend::detect(),
+            kernel: Kernel::detect(),
         })
     }
 
@@ -189,9 +189,36 @@ impl Generator {
     /// p.generate_into(dpa::Seeding::Plain, 0..100, &mut b);
     /// assert_eq!(a, b);
     /// ```
-    pub fn with_backend(mut self, backend: Backend) -> Self {
-        self.backend = backend;
+    pub fn with_backend(self, backend: Backend) -> Self {
+        self.with_kernel(Kernel::from(backend))
+    }
+
+    /// The same generator running `kernel` (every kernel gives the same bits; parts
+    /// the CPU lacks fall back to the portable code).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::kernel::Kernel;
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// let k: Kernel = "portable,no-sha-ni".parse().unwrap();
+    /// assert_eq!(g.clone().with_kernel(k).params(5), g.params(5));
+    /// ```
+    pub fn with_kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
         self
+    }
+
+    /// The kernel in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+    /// assert_eq!(g.kernel(), dpa::kernel::Kernel::detect());
+    /// ```
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     /// The kernel backend in use.
@@ -203,7 +230,7 @@ impl Generator {
     /// assert!(g.backend().is_supported());
     /// ```
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.kernel.simd
     }
 
     /// The config this generator was built from.
@@ -293,7 +320,7 @@ impl Generator {
             *s = seeding.seed_string(*id, buf);
         }
         self.chain.digests_on(
-            self.backend,
+            self.kernel,
             &strings[..ids.len()],
             &mut digests[..ids.len()],
         );
@@ -307,7 +334,7 @@ impl Generator {
             return;
         }
         let draws = mt
-            .get_or_insert_with(|| MtBlock::new(self.backend))
+            .get_or_insert_with(|| MtBlock::new(self.kernel.simd))
             .draw5(&seeds);
         for (i, (id, slot)) in ids.iter().zip(out.iter_mut()).enumerate() {
             *slot = self.record(seeding, *id, digests[i], draws[i]);

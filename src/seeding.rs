@@ -11,7 +11,7 @@ use sha2::digest::generic_array::GenericArray;
 
 use crate::fib::fibonacci_decimal;
 use crate::kernel::sha_ni_types::TailSchedule;
-use crate::kernel::Backend;
+use crate::kernel::{Backend, Kernel};
 
 /// A SHA-256 digest (32 bytes), shown as 64 lowercase hex digits.
 pub type Digest = [u8; 32];
@@ -213,7 +213,13 @@ impl HashChain {
     /// # Panics
     ///
     /// If `seed_strings` and `out` differ in length (a caller's bug).
-    pub fn digests_on(&self, backend: Backend, seed_strings: &[&[u8]], out: &mut [Digest]) {
+    pub fn digests_on(
+        &self,
+        kernel: impl Into<Kernel>,
+        seed_strings: &[&[u8]],
+        out: &mut [Digest],
+    ) {
+        let kernel = kernel.into();
         assert_eq!(
             seed_strings.len(),
             out.len(),
@@ -228,7 +234,7 @@ impl HashChain {
             for (st, seed) in states.iter_mut().zip(&seed_strings[start..end]) {
                 *st = sha256_short(seed);
             }
-            if !crate::kernel::sha_chain(backend, states, &self.schedules) {
+            if !crate::kernel::sha_chain(kernel, states, &self.schedules) {
                 for tail in &self.tails {
                     for st in states.iter_mut() {
                         hex_words(st, hex.as_mut_slice());

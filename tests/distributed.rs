@@ -22,7 +22,7 @@ fn job(dir: &Path, n: u64, seeding: GlobalSeeding, format: Format) -> GenerateJo
         threads: Some(1),
         output_dir: dir.to_path_buf(),
         with_stats: true,
-        backend: dpa::kernel::Backend::detect(),
+        kernel: dpa::kernel::Kernel::detect(),
     }
 }
 

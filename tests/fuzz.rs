@@ -218,7 +218,7 @@ fn merge_survives_damaged_manifests_and_shards() {
             threads: Some(1),
             output_dir: run.clone(),
             with_stats: true,
-            backend: dpa::kernel::Backend::detect(),
+            kernel: dpa::kernel::Kernel::detect(),
         };
         LocalCommunicator::run(2, |c| run_generate(c, &job).map(|_| ()).is_ok())
             .unwrap()

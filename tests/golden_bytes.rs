@@ -182,7 +182,7 @@ fn distributed_outputs(dir: &Path, got: &mut BTreeMap<String, String>) {
             threads: Some(2),
             output_dir: run_dir.clone(),
             with_stats: true,
-            backend: dpa::kernel::Backend::detect(),
+            kernel: dpa::kernel::Kernel::detect(),
         };
         LocalCommunicator::run(2, |c| run_generate(c, &job).is_ok())
             .unwrap()

@@ -663,7 +663,7 @@ fn run_two_ranks(dir: &Path) -> serde_json::Value {
         threads: Some(1),
         output_dir: dir.to_path_buf(),
         with_stats: true,
-        backend: dpa::kernel::Backend::detect(),
+        kernel: dpa::kernel::Kernel::detect(),
     };
     LocalCommunicator::run(2, |c| match run_generate(c, &job) {
         Ok(_) => (),

@@ -102,19 +102,36 @@ fn check_blocks(name: &str, g: &Generator, seeding: Seeding, samples: &[&Value])
     checked
 }
 
+/// Every kernel this CPU can run: each SIMD backend, with dpa's SHA-extension chain
+/// (where the CPU has it) and with the `sha2` crate's.
+fn kernels() -> Vec<dpa::kernel::Kernel> {
+    let mut all = Vec::new();
+    for simd in dpa::kernel::Backend::available() {
+        for sha_ni in [false, true] {
+            let k = dpa::kernel::Kernel { simd, sha_ni };
+            if k.is_supported() {
+                all.push(k);
+            }
+        }
+    }
+    all
+}
+
 #[test]
 fn block_kernel_is_bit_exact_on_every_backend() {
     let v = vectors();
-    let backends = dpa::kernel::Backend::available();
-    assert!(backends.contains(&dpa::kernel::Backend::Portable));
-    for backend in backends {
+    let kernels = kernels();
+    assert!(kernels
+        .iter()
+        .any(|k| k.simd == dpa::kernel::Backend::Portable && !k.sha_ni));
+    for kernel in kernels {
         let mut checked = 0;
         for case in v["param_cases"].as_array().unwrap() {
-            let name = format!("{} on {backend}", case["name"].as_str().unwrap());
+            let name = format!("{} on {kernel}", case["name"].as_str().unwrap());
             let g = Generator::new(config(&case["config"]))
                 .unwrap()
-                .with_backend(backend);
-            assert_eq!(g.backend(), backend);
+                .with_kernel(kernel);
+            assert_eq!(g.kernel(), kernel);
             let samples: Vec<&Value> = case["samples"].as_array().unwrap().iter().collect();
             checked += check_blocks(&name, &g, Seeding::Plain, &samples);
             // All of a case's ids in one call too (whole blocks and a ragged tail).
@@ -126,11 +143,11 @@ fn block_kernel_is_bit_exact_on_every_backend() {
             }
         }
         for case in v["distributed_cases"].as_array().unwrap() {
-            let name = format!("{} on {backend}", case["name"].as_str().unwrap());
+            let name = format!("{} on {kernel}", case["name"].as_str().unwrap());
             let base_seed = case["base_seed"].as_u64().unwrap();
             let g = Generator::new(config(&case["config"]))
                 .unwrap()
-                .with_backend(backend);
+                .with_kernel(kernel);
             let samples = case["samples"].as_array().unwrap();
             let mut ranks: Vec<u64> = samples
                 .iter()
@@ -147,7 +164,7 @@ fn block_kernel_is_bit_exact_on_every_backend() {
             }
         }
         // Every reference sample went through every block length.
-        assert!(checked > 5_000, "{backend}: only {checked} records checked");
+        assert!(checked > 5_000, "{kernel}: only {checked} records checked");
     }
 }
 
@@ -337,10 +354,10 @@ fn fill_and_par_fill_reproduce_the_reference_file() {
     })
     .unwrap();
     assert_eq!(want.len(), 50);
-    for backend in dpa::kernel::Backend::available() {
+    for backend in kernels() {
         let g = Generator::new(dpa::Preset::Moderate.config())
             .unwrap()
-            .with_backend(backend);
+            .with_kernel(backend);
         for len in [1, 7, 9, 50] {
             let mut got = vec![Params::default(); len];
             g.fill(Seeding::Plain, 0, &mut got).unwrap();

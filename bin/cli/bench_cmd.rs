@@ -238,7 +238,10 @@ impl Bench<'_> {
         let mut extra = std::collections::BTreeMap::new();
         let depth = self.generator.config().augmentation_depth;
         extra.insert("depth".to_string(), depth.into());
-        extra.insert("kernel".to_string(), self.generator.backend().name().into());
+        extra.insert(
+            "kernel".to_string(),
+            self.generator.kernel().to_string().into(),
+        );
         let strategy =
             (args.kind == BenchKind::Batch).then(|| self.batch_config.strategy.to_string());
         let kind_name = format!("{:?}", args.kind).to_lowercase();

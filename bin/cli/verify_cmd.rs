@@ -42,7 +42,7 @@ struct Verifier<'a> {
     generator: Option<Arc<Generator>>,
     base_seed: u64,
     pool: &'a dpa::Engine,
-    backend: dpa::kernel::Backend,
+    kernel: dpa::kernel::Kernel,
     block: Vec<Params>,
     checked: u64,
     /// The id the next record must have: the file's `start_id` (else the first
@@ -128,7 +128,7 @@ impl RecordHandler for Verifier<'_> {
             position: "header".into(),
             error,
         })?;
-        self.generator = Some(Arc::new(generator.with_backend(self.backend)));
+        self.generator = Some(Arc::new(generator.with_kernel(self.kernel)));
         self.next_id = metadata.and_then(|m| m.start_id).map(u128::from);
         self.base_seed = self
             .base_seed_flag
@@ -172,7 +172,7 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         generator: None,
         base_seed: 0,
         pool: &engine,
-        backend: crate::common::kernel::backend()?,
+        kernel: crate::common::kernel::kernel()?,
         block: Vec::with_capacity(BLOCK),
         checked: 0,
         next_id: None,

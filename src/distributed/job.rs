@@ -72,8 +72,8 @@ pub struct GenerateJob {
     pub output_dir: PathBuf,
     /// Statistics in the shards and the manifest.
     pub with_stats: bool,
-    /// The kernel backend (every backend gives the same bits).
-    pub backend: crate::kernel::Backend,
+    /// The kernel (every kernel gives the same bits).
+    pub kernel: crate::kernel::Kernel,
 }
 
 /// Why a rank could not do its part.
@@ -178,7 +178,7 @@ fn write_shard<C: Communicator>(
     let rank = comm.rank() as u64;
     let size = comm.size() as u64;
     let (first, count, seeding) = job.shard(rank, size)?;
-    let generator = Arc::new(Generator::new(job.config.clone())?.with_backend(job.backend));
+    let generator = Arc::new(Generator::new(job.config.clone())?.with_kernel(job.kernel));
     let engine = Engine::new(EngineConfig {
         threads: job.threads,
         ..Default::default()

@@ -158,6 +158,92 @@ impl fmt::Display for Backend {
     }
 }
 
+/// The kernel a generator runs: the SIMD level of the Mersenne Twister stage, and
+/// whether the hash chain uses dpa's own SHA-extension code (several samples
+/// interleaved) or the `sha2` crate's compression function (which picks its own
+/// instructions, and plain software with the `soft-sha` feature). Every kernel gives
+/// the same bits.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::kernel::{Backend, Kernel};
+/// let k = Kernel::detect();
+/// assert!(k.is_supported());
+/// let forced: Kernel = "portable".parse().unwrap();
+/// assert_eq!(forced, Kernel { simd: Backend::Portable, sha_ni: false });
+/// let mixed: Kernel = "avx2,no-sha-ni".parse().unwrap();
+/// assert!(!mixed.sha_ni);
+/// assert_eq!(Kernel::from(Backend::Portable).to_string(), "portable,no-sha-ni");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Kernel {
+    /// The Mersenne Twister stage's instruction set.
+    pub simd: Backend,
+    /// dpa's own SHA-extension hash chain (only where the CPU has the extensions).
+    pub sha_ni: bool,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU supports.
+    pub fn detect() -> Kernel {
+        Kernel::from(Backend::detect())
+    }
+
+    /// True when this CPU can run the kernel.
+    pub fn is_supported(self) -> bool {
+        self.simd.is_supported() && (!self.sha_ni || sha_ni_supported())
+    }
+}
+
+impl From<Backend> for Kernel {
+    /// The backend with the hash chain it has always used: dpa's SHA-extension code
+    /// for the SIMD backends (where the CPU has it), the `sha2` crate for the portable
+    /// one.
+    fn from(simd: Backend) -> Kernel {
+        Kernel {
+            simd,
+            sha_ni: simd != Backend::Portable && sha_ni_supported(),
+        }
+    }
+}
+
+impl std::str::FromStr for Kernel {
+    type Err = crate::ConfigError;
+
+    /// `BACKEND` or `BACKEND,sha-ni` or `BACKEND,no-sha-ni`, where `BACKEND` is
+    /// `portable`, `avx2` or `avx512`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (simd, sha) = match s.split_once(',') {
+            Some((simd, sha)) => (simd, Some(sha)),
+            None => (s, None),
+        };
+        let simd: Backend = simd.parse()?;
+        let sha_ni = match sha {
+            None => Kernel::from(simd).sha_ni,
+            Some("sha-ni") => true,
+            Some("no-sha-ni") => false,
+            Some(other) => {
+                return Err(crate::ConfigError::Invalid {
+                    field: "kernel",
+                    message: format!(
+                        "unknown hash-chain choice '{}' (expected sha-ni or no-sha-ni)",
+                        crate::error::shorten(other)
+                    ),
+                })
+            }
+        };
+        Ok(Kernel { simd, sha_ni })
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sha = if self.sha_ni { "sha-ni" } else { "no-sha-ni" };
+        write!(f, "{},{sha}", self.simd)
+    }
+}
+
 /// Scratch space of the Mersenne Twister stage (624 vectors of [`LANES`] words).
 pub(crate) type Scratch = [[u32; LANES]; N];
 
@@ -191,24 +277,24 @@ pub(crate) fn draw5_block(
     draw5_lanes(seeds, scratch)
 }
 
-/// Runs the chain steps over `states` with the SHA extensions when `backend` is not the
-/// portable one and the CPU has them; returns false (doing nothing) otherwise.
+/// Runs the chain steps over `states` with dpa's SHA-extension code when the kernel
+/// asks for it and the CPU has it; returns false (doing nothing) otherwise.
 #[inline]
 pub(crate) fn sha_chain(
-    backend: Backend,
+    kernel: Kernel,
     states: &mut [[u32; 8]],
     steps: &[Box<[sha_ni_types::TailSchedule]>],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        if backend != Backend::Portable && sha_ni_supported() {
+        if kernel.sha_ni && sha_ni_supported() {
             // SAFETY: `run_chain` enables sha, sse2, ssse3 and sse4.1, and
             // `sha_ni_supported()` has just checked each of the four.
             unsafe { sha_ni::run_chain(states, steps) };
             return true;
         }
     }
-    let _ = (backend, states, steps);
+    let _ = (kernel, states, steps);
     false
 }
 
