@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metadata::{FileMetadata, SeedingInfo, SeedingMode};
 use super::reader::{FileInfo, RecordHandler};
-use super::{Format, RecordSink};
+use super::{FileFormat, Format, RecordSink};
 use crate::config::{AugmentationConfig, ParamRange};
 use crate::error::Error;
 use crate::params::{Hash, Params};
@@ -287,6 +287,23 @@ impl<W: Write> RecordSink for BincodeWriter<W> {
         self.out.write_all(&END_MAGIC)?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// The binary format as a [`FileFormat`].
+#[derive(Debug, Clone, Copy)]
+pub struct BinaryFormat;
+
+impl FileFormat for BinaryFormat {
+    type Writer<W: Write> = BincodeWriter<W>;
+    const FORMAT: Format = Format::Bincode;
+
+    fn create<W: Write>(out: W, metadata: &FileMetadata) -> io::Result<BincodeWriter<W>> {
+        BincodeWriter::new(out, metadata)
+    }
+
+    fn resume<W: Write>(out: W, records: u64) -> BincodeWriter<W> {
+        BincodeWriter::resume(out, records)
     }
 }
 

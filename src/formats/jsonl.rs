@@ -1,9 +1,13 @@
-//! JSON Lines: one record per line.
+//! JSON Lines: one record per line, no header: its writer and its reader.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
+use std::path::Path;
 
-use super::record::{write_record, RecordStyle};
-use super::RecordSink;
+use super::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
+use super::reader::{FileInfo, RecordHandler};
+use super::record::{write_record, RawRecord, RecordStyle};
+use super::{FileFormat, FileMetadata, Format, RecordSink};
+use crate::error::{DataKind, Error};
 use crate::params::Params;
 use crate::stats::Statistics;
 
@@ -65,4 +69,78 @@ impl<W: Write> RecordSink for JsonlWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// JSON Lines as a [`FileFormat`].
+#[derive(Debug, Clone, Copy)]
+pub struct JsonlFormat;
+
+impl FileFormat for JsonlFormat {
+    type Writer<W: Write> = JsonlWriter<W>;
+    const FORMAT: Format = Format::Jsonl;
+
+    fn create<W: Write>(out: W, _metadata: &FileMetadata) -> io::Result<JsonlWriter<W>> {
+        Ok(JsonlWriter::new(out))
+    }
+
+    fn resume<W: Write>(out: W, _records: u64) -> JsonlWriter<W> {
+        JsonlWriter::new(out)
+    }
+}
+
+/// Reads JSON Lines (after format detection).
+pub(crate) fn read<R, H>(mut input: R, path: &Path, handler: &mut H) -> Result<FileInfo, H::Error>
+where
+    R: BufRead,
+    H: RecordHandler + ?Sized,
+{
+    handler.header(None)?;
+    let mut info = FileInfo {
+        format: Format::Jsonl,
+        metadata: None,
+        statistics: None,
+        records: 0,
+        ids_inferred: false,
+    };
+    let mut line = Vec::with_capacity(512);
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = read_line_capped(&mut input, &mut line, MAX_ITEM_BYTES).map_err(|e| match e {
+            LineError::Io(e) => Error::io(path, e),
+            LineError::TooLong => Error::data_of(
+                crate::error::DataKind::TooLarge,
+                path,
+                format!("line {}", line_no + 1),
+                format!("longer than {MAX_ITEM_BYTES} bytes: not a dpa record"),
+            ),
+        })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let Some(first) = line.iter().find(|b| !b.is_ascii_whitespace()) else {
+            continue;
+        };
+        if *first != b'{' {
+            return Err(Error::data(
+                path,
+                format!("line {line_no}"),
+                "expected a record (a JSON object)",
+            )
+            .into());
+        }
+        let raw: RawRecord = serde_json::from_slice(&line).map_err(|e| {
+            let (kind, what) = if line.last() != Some(&b'\n') && e.is_eof() {
+                let what = format!("truncated record (no end of line): {e}");
+                (DataKind::Truncated, what)
+            } else {
+                (DataKind::Damaged, e.to_string())
+            };
+            Error::data_of(kind, path, format!("line {line_no}"), what)
+        })?;
+        handler.record(raw.into_params(info.records, &mut info.ids_inferred))?;
+        info.records += 1;
+    }
+    Ok(info)
 }

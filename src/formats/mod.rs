@@ -1,12 +1,15 @@
-//! File formats: JSON Lines and the reference's JSON document.
+//! File formats: the reference's JSON document ([`json`]), JSON Lines ([`jsonl`]) and
+//! dpa's binary format ([`binary`]). Each module owns its format whole — header,
+//! record encoding, end of file, reader — behind the [`FileFormat`] trait; [`read_records`]
+//! detects the format of an input from its content.
 //!
 //! Writers take any `io::Write` (a file through [`AtomicFile`](crate::AtomicFile), or
 //! stdout) and know nothing of how records are produced. Readers stream: memory use does
 //! not grow with the file.
 
 pub mod binary;
-mod json;
-mod jsonl;
+pub mod json;
+pub mod jsonl;
 pub mod limits;
 mod metadata;
 mod reader;
@@ -117,6 +120,39 @@ impl FromStr for Format {
             .find(|f| f.name() == s)
             .ok_or_else(|| format!("unknown format '{s}' (expected json, jsonl or bincode)"))
     }
+}
+
+/// A file format: how a file starts, continues and is read. Each format's module
+/// owns all of it: [`json::JsonFormat`], [`jsonl::JsonlFormat`],
+/// [`binary::BinaryFormat`]; [`AnySink`] and the readers dispatch on [`Format`]. A new
+/// format is one new module implementing this trait, one [`Format`] variant, and the
+/// arms that dispatch on it.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::formats::{jsonl::JsonlFormat, FileFormat, RecordSink};
+/// let g = dpa::Generator::new(dpa::Preset::Mild.config()).unwrap();
+/// let meta = dpa::FileMetadata::for_config(g.config().clone(), Some(1));
+/// let mut w = JsonlFormat::create(Vec::new(), &meta).unwrap();
+/// w.write_record(&g.params(0)).unwrap();
+/// assert!(w.finish(None).unwrap().ends_with(b"\n"));
+/// assert_eq!(JsonlFormat::FORMAT, dpa::Format::Jsonl);
+/// ```
+pub trait FileFormat {
+    /// The format's writer over `W`: records, then the end of the file.
+    type Writer<W: std::io::Write>: RecordSink<Inner = W>;
+    /// The [`Format`] this is.
+    const FORMAT: Format;
+
+    /// Starts a file: writes its header (if the format has one) for `metadata`.
+    fn create<W: std::io::Write>(
+        out: W,
+        metadata: &FileMetadata,
+    ) -> std::io::Result<Self::Writer<W>>;
+
+    /// Continues a file whose header and first `records` records `out` already holds.
+    fn resume<W: std::io::Write>(out: W, records: u64) -> Self::Writer<W>;
 }
 
 /// A destination for records in order, in some file format.

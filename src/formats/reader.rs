@@ -5,22 +5,15 @@
 //! numbered by their position in the file, from 0, which is what the reference's
 //! `generate_augmentation_chain` and `save_augmentation_stream` (from id 0) used.
 
-use std::borrow::Cow;
-use std::cell::Cell;
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
-use std::rc::Rc;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-
-use super::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
+use super::limits::MAX_ITEM_BYTES;
 use super::metadata::FileMetadata;
 use super::Format;
-use crate::error::{DataKind, Error};
-use crate::params::{Hash, Params};
+use crate::error::Error;
+use crate::params::Params;
 use crate::stats::Statistics;
 
 /// What a reader learned about a file besides its records.
@@ -49,41 +42,6 @@ pub struct FileInfo {
     pub records: u64,
     /// True when some record had no `sample_id` and was numbered by position.
     pub ids_inferred: bool,
-}
-
-/// A record as found in a file: `sample_id` and `rank` may be missing.
-#[derive(Deserialize)]
-#[serde(expecting = "a record object with rotation, brightness, noise, scale, contrast and hash")]
-struct RawRecord {
-    #[serde(default)]
-    sample_id: Option<u64>,
-    #[serde(default)]
-    rank: Option<u64>,
-    rotation: f64,
-    brightness: f64,
-    noise: f64,
-    scale: f64,
-    contrast: f64,
-    hash: Hash,
-}
-
-impl RawRecord {
-    fn into_params(self, position: u64, inferred: &mut bool) -> Params {
-        let sample_id = self.sample_id.unwrap_or_else(|| {
-            *inferred = true;
-            position
-        });
-        Params {
-            sample_id,
-            rank: self.rank,
-            rotation: self.rotation,
-            brightness: self.brightness,
-            noise: self.noise,
-            scale: self.scale,
-            contrast: self.contrast,
-            hash: self.hash,
-        }
-    }
 }
 
 /// Receives what a reader finds: the file's metadata (once, before the first record),
@@ -236,7 +194,7 @@ where
 
 /// A way to read the same input again from its start (a regular file), for a JSON
 /// document whose `metadata` comes after its records.
-type Reopen<'a, R> = Option<&'a dyn Fn() -> Result<R, Error>>;
+pub(crate) type Reopen<'a, R> = Option<&'a dyn Fn() -> Result<R, Error>>;
 
 fn read_any<R, H>(
     mut input: R,
@@ -251,8 +209,8 @@ where
     let (format, prefix) = sniff(&mut input, path)?;
     let input = io::Cursor::new(prefix).chain(input);
     match format {
-        Format::Jsonl => read_jsonl(input, path, handler),
-        Format::Json => read_json(input, path, handler, reopen),
+        Format::Jsonl => super::jsonl::read(input, path, handler),
+        Format::Json => super::json::read(input, path, handler, reopen),
         Format::Bincode => super::binary::read_binary(input, path, handler),
     }
 }
@@ -264,7 +222,7 @@ where
 ///
 /// Returns the format and the bytes consumed to decide (less a byte order mark), which
 /// the caller puts back in front of the rest.
-fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<(Format, Vec<u8>), Error> {
+pub(crate) fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<(Format, Vec<u8>), Error> {
     let mut peek = Peek {
         input,
         path,
@@ -374,347 +332,10 @@ impl<R: BufRead> Peek<'_, R> {
     }
 }
 
-fn read_jsonl<R, H>(mut input: R, path: &Path, handler: &mut H) -> Result<FileInfo, H::Error>
-where
-    R: BufRead,
-    H: RecordHandler + ?Sized,
-{
-    handler.header(None)?;
-    let mut info = FileInfo {
-        format: Format::Jsonl,
-        metadata: None,
-        statistics: None,
-        records: 0,
-        ids_inferred: false,
-    };
-    let mut line = Vec::with_capacity(512);
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
-        let n = read_line_capped(&mut input, &mut line, MAX_ITEM_BYTES).map_err(|e| match e {
-            LineError::Io(e) => Error::io(path, e),
-            LineError::TooLong => Error::data_of(
-                crate::error::DataKind::TooLarge,
-                path,
-                format!("line {}", line_no + 1),
-                format!("longer than {MAX_ITEM_BYTES} bytes: not a dpa record"),
-            ),
-        })?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let Some(first) = line.iter().find(|b| !b.is_ascii_whitespace()) else {
-            continue;
-        };
-        if *first != b'{' {
-            return Err(Error::data(
-                path,
-                format!("line {line_no}"),
-                "expected a record (a JSON object)",
-            )
-            .into());
-        }
-        let raw: RawRecord = serde_json::from_slice(&line).map_err(|e| {
-            let (kind, what) = if line.last() != Some(&b'\n') && e.is_eof() {
-                let what = format!("truncated record (no end of line): {e}");
-                (DataKind::Truncated, what)
-            } else {
-                (DataKind::Damaged, e.to_string())
-            };
-            Error::data_of(kind, path, format!("line {line_no}"), what)
-        })?;
-        handler.record(raw.into_params(info.records, &mut info.ids_inferred))?;
-        info.records += 1;
-    }
-    Ok(info)
-}
-
-/// Whether, and with what, the handler's `header` was called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Header {
-    NotSent,
-    /// Sent with no metadata: records came first and the input cannot be read twice.
-    SentNone,
-    /// Sent with the document's metadata (or its absence, known for certain).
-    Sent,
-}
-
-/// Shared state of the streaming JSON visitor.
-struct JsonState<'a, F: RecordHandler + ?Sized> {
-    handler: &'a mut F,
-    header: Header,
-    info: FileInfo,
-    in_records: bool,
-    callback_error: Option<F::Error>,
-    /// Bytes read since the last record or top-level value ended.
-    used: Rc<Cell<usize>>,
-    /// Records before the metadata may be skipped, to be read in a second pass.
-    can_defer: bool,
-    /// Records were skipped: read them again once the metadata is known.
-    deferred: bool,
-}
-
-impl<F: RecordHandler + ?Sized> JsonState<'_, F> {
-    fn send_header(&mut self, metadata: Option<&FileMetadata>, how: Header) -> Result<(), String> {
-        self.header = how;
-        self.handler.header(metadata).map_err(|e| {
-            self.callback_error = Some(e);
-            "stopped by the record handler".to_string()
-        })
-    }
-}
-
-/// A reader that fails once more than [`MAX_ITEM_BYTES`] were read since `used` was
-/// last reset, so that no single value of a document can grow without bound.
-struct Budgeted<R> {
-    inner: R,
-    used: Rc<Cell<usize>>,
-}
-
-impl<R: Read> Read for Budgeted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = (MAX_ITEM_BYTES + 1).saturating_sub(self.used.get());
-        if left == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "value too long"));
-        }
-        let n = buf.len().min(left);
-        let n = self.inner.read(&mut buf[..n])?;
-        self.used.set(self.used.get() + n);
-        Ok(n)
-    }
-}
-
-struct Document<'s, 'a, F: RecordHandler + ?Sized>(&'s mut JsonState<'a, F>);
-struct Records<'s, 'a, F: RecordHandler + ?Sized>(&'s mut JsonState<'a, F>);
-/// Skips the records of a document (each within the size budget).
-struct SkipRecords<'s>(&'s Cell<usize>);
-
-impl<'de, F> DeserializeSeed<'de> for Document<'_, '_, F>
-where
-    F: RecordHandler + ?Sized,
-{
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, F> Visitor<'de> for Document<'_, '_, F>
-where
-    F: RecordHandler + ?Sized,
-{
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object with \"metadata\" and \"augmentations\"")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.0;
-        let mut saw_records = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "metadata" => {
-                    let meta: Option<FileMetadata> = map.next_value()?;
-                    match st.header {
-                        // Records skipped: the header is sent before the second pass.
-                        Header::NotSent if st.deferred => {}
-                        Header::NotSent => st
-                            .send_header(meta.as_ref(), Header::Sent)
-                            .map_err(de::Error::custom)?,
-                        Header::SentNone if meta.is_some() => {
-                            return Err(de::Error::custom(
-                                "the metadata comes after the records (keys sorted?): dpa needs it first when reading a stream; give the file by its path, or put \"metadata\" first",
-                            ))
-                        }
-                        _ => {}
-                    }
-                    st.info.metadata = meta;
-                }
-                "statistics" => st.info.statistics = map.next_value()?,
-                "augmentations" => {
-                    saw_records = true;
-                    if st.header == Header::NotSent && st.can_defer {
-                        st.deferred = true;
-                        map.next_value_seed(SkipRecords(&st.used))?;
-                        continue;
-                    }
-                    if st.header == Header::NotSent {
-                        st.send_header(None, Header::SentNone)
-                            .map_err(de::Error::custom)?;
-                    }
-                    st.in_records = true;
-                    map.next_value_seed(Records(&mut *st))?;
-                    st.in_records = false;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            st.used.set(0);
-        }
-        if !saw_records {
-            return Err(de::Error::missing_field("augmentations"));
-        }
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for SkipRecords<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SkipRecords<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of augmentation records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {
-            self.0.set(0);
-        }
-        Ok(())
-    }
-}
-
-impl<'de, F> DeserializeSeed<'de> for Records<'_, '_, F>
-where
-    F: RecordHandler + ?Sized,
-{
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, F> Visitor<'de> for Records<'_, '_, F>
-where
-    F: RecordHandler + ?Sized,
-{
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of augmentation records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let st = self.0;
-        while let Some(raw) = seq.next_element::<RawRecord>()? {
-            st.used.set(0);
-            let p = raw.into_params(st.info.records, &mut st.info.ids_inferred);
-            if let Err(e) = st.handler.record(p) {
-                st.callback_error = Some(e);
-                return Err(de::Error::custom("stopped by the record handler"));
-            }
-            st.info.records += 1;
-        }
-        Ok(())
-    }
-}
-
-/// Reads a JSON document; when its records come before its metadata and `reopen` can
-/// read it again, the records are skipped at first and read in a second pass.
-fn read_json<R, H>(
-    input: impl BufRead,
-    path: &Path,
-    handler: &mut H,
-    reopen: Reopen<'_, R>,
-) -> Result<FileInfo, H::Error>
-where
-    R: BufRead,
-    H: RecordHandler + ?Sized,
-{
-    let first = json_pass(input, path, handler, Header::NotSent, reopen.is_some())?;
-    if !first.deferred {
-        return Ok(first.info);
-    }
-    handler.header(first.info.metadata.as_ref())?;
-    let reopen = reopen.unwrap_or_else(|| unreachable!("deferred only with reopen"));
-    let mut again = reopen()?;
-    let (_, prefix) = sniff(&mut again, path)?;
-    let again = io::Cursor::new(prefix).chain(again);
-    Ok(json_pass(again, path, handler, Header::Sent, false)?.info)
-}
-
-struct Pass {
-    info: FileInfo,
-    deferred: bool,
-}
-
-fn json_pass<H>(
-    input: impl BufRead,
-    path: &Path,
-    handler: &mut H,
-    header: Header,
-    can_defer: bool,
-) -> Result<Pass, H::Error>
-where
-    H: RecordHandler + ?Sized,
-{
-    let used = Rc::new(Cell::new(0));
-    let mut state = JsonState {
-        handler,
-        header,
-        info: FileInfo {
-            format: Format::Json,
-            metadata: None,
-            statistics: None,
-            records: 0,
-            ids_inferred: false,
-        },
-        in_records: false,
-        callback_error: None,
-        used: used.clone(),
-        can_defer,
-        deferred: false,
-    };
-    let budgeted = Budgeted {
-        inner: input,
-        used: used.clone(),
-    };
-    let mut de = serde_json::Deserializer::from_reader(budgeted);
-    let result = Document(&mut state)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    if let Some(e) = state.callback_error.take() {
-        return Err(e);
-    }
-    let position = |e: &serde_json::Error| {
-        if state.in_records {
-            format!("record {}", state.info.records)
-        } else {
-            format!("line {} column {}", e.line(), e.column())
-        }
-    };
-    match result {
-        Ok(()) => Ok(Pass {
-            info: state.info,
-            deferred: state.deferred,
-        }),
-        Err(e) if e.is_io() && used.get() > MAX_ITEM_BYTES => Err(Error::data_of(
-            crate::error::DataKind::TooLarge,
-            path,
-            position(&e),
-            format!("a value longer than {MAX_ITEM_BYTES} bytes: not a dpa file"),
-        )
-        .into()),
-        Err(e) if e.is_io() => Err(Error::io(path, io::Error::other(e.to_string())).into()),
-        Err(e) => Err(Error::data(path, position(&e), e.to_string()).into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::DataKind;
 
     fn read(text: &str) -> Result<(FileInfo, Vec<Params>), Error> {
         let mut out = Vec::new();

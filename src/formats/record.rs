@@ -1,6 +1,8 @@
 //! The text of one record, shared by the JSON and JSON Lines writers.
 
-use crate::params::Params;
+use serde::Deserialize;
+
+use crate::params::{Hash, Params};
 use crate::seeding::write_hex;
 
 /// JSON has no NaN or infinity: a record holding one is refused rather than written
@@ -80,4 +82,39 @@ pub fn write_record(p: &Params, style: RecordStyle, out: &mut String) {
     out.push('"');
     write_hex(&p.hash.0, out);
     out.push_str("\"}");
+}
+
+/// A record as found in a file: `sample_id` and `rank` may be missing.
+#[derive(Deserialize)]
+#[serde(expecting = "a record object with rotation, brightness, noise, scale, contrast and hash")]
+pub(crate) struct RawRecord {
+    #[serde(default)]
+    sample_id: Option<u64>,
+    #[serde(default)]
+    rank: Option<u64>,
+    rotation: f64,
+    brightness: f64,
+    noise: f64,
+    scale: f64,
+    contrast: f64,
+    hash: Hash,
+}
+
+impl RawRecord {
+    pub(crate) fn into_params(self, position: u64, inferred: &mut bool) -> Params {
+        let sample_id = self.sample_id.unwrap_or_else(|| {
+            *inferred = true;
+            position
+        });
+        Params {
+            sample_id,
+            rank: self.rank,
+            rotation: self.rotation,
+            brightness: self.brightness,
+            noise: self.noise,
+            scale: self.scale,
+            contrast: self.contrast,
+            hash: self.hash,
+        }
+    }
 }

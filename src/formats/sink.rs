@@ -2,11 +2,11 @@
 
 use std::io::{self, Write};
 
-use super::binary::BincodeWriter;
-use super::json::JsonWriter;
-use super::jsonl::JsonlWriter;
+use super::binary::{BinaryFormat, BincodeWriter};
+use super::json::{JsonFormat, JsonWriter};
+use super::jsonl::{JsonlFormat, JsonlWriter};
 use super::metadata::FileMetadata;
-use super::{Format, RecordSink};
+use super::{FileFormat, Format, RecordSink};
 use crate::params::Params;
 use crate::stats::Statistics;
 
@@ -41,18 +41,18 @@ impl<W: Write> AnySink<W> {
     /// Starts a file of `format` (writing the header where the format has one).
     pub fn new(format: Format, out: W, metadata: &FileMetadata) -> io::Result<Self> {
         Ok(match format {
-            Format::Json => AnySink::Json(JsonWriter::new(out, metadata)?),
-            Format::Jsonl => AnySink::Jsonl(JsonlWriter::new(out)),
-            Format::Bincode => AnySink::Bincode(BincodeWriter::new(out, metadata)?),
+            Format::Json => AnySink::Json(JsonFormat::create(out, metadata)?),
+            Format::Jsonl => AnySink::Jsonl(JsonlFormat::create(out, metadata)?),
+            Format::Bincode => AnySink::Bincode(BinaryFormat::create(out, metadata)?),
         })
     }
 
     /// Continues a file whose header and first `records` records `out` already holds.
     pub fn resume(format: Format, out: W, records: u64) -> Self {
         match format {
-            Format::Json => AnySink::Json(JsonWriter::resume(out, records)),
-            Format::Jsonl => AnySink::Jsonl(JsonlWriter::new(out)),
-            Format::Bincode => AnySink::Bincode(BincodeWriter::resume(out, records)),
+            Format::Json => AnySink::Json(JsonFormat::resume(out, records)),
+            Format::Jsonl => AnySink::Jsonl(JsonlFormat::resume(out, records)),
+            Format::Bincode => AnySink::Bincode(BinaryFormat::resume(out, records)),
         }
     }
 
