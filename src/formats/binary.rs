@@ -62,30 +62,6 @@ struct BinHeader {
 }
 
 #[derive(Serialize, Deserialize)]
-struct BinRecord {
-    sample_id: u64,
-    rank: Option<u64>,
-    values: [f64; 5],
-    hash: [u8; 32],
-}
-
-impl From<BinRecord> for Params {
-    fn from(rec: BinRecord) -> Params {
-        let [rotation, brightness, noise, scale, contrast] = rec.values;
-        Params {
-            sample_id: rec.sample_id,
-            rank: rec.rank,
-            rotation,
-            brightness,
-            noise,
-            scale,
-            contrast,
-            hash: Hash(rec.hash),
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
 struct BinTrailer {
     count: u64,
     statistics: Option<Statistics>,
@@ -576,6 +552,15 @@ pub(crate) fn read_binary<R: Read, H: RecordHandler + ?Sized>(
 mod tests {
     use super::*;
     use crate::{Generator, Preset, Seeding};
+
+    /// bincode's own encoding of a record, to check the hand encoding against.
+    #[derive(Serialize)]
+    struct BinRecord {
+        sample_id: u64,
+        rank: Option<u64>,
+        values: [f64; 5],
+        hash: [u8; 32],
+    }
 
     #[test]
     fn trailer_statistics_size_is_their_bincode_size() {

@@ -40,9 +40,9 @@ pub const MIN_BLOCK: usize = 8;
 pub enum Backend {
     /// Plain Rust for the baseline target (SSE2 on x86-64).
     Portable,
-    /// AVX2: 8 lanes per vector, two vectors in flight.
+    /// AVX2: 8 lanes per vector, eight vectors in flight.
     Avx2,
-    /// AVX-512: 16 lanes per vector.
+    /// AVX-512: 16 lanes per vector, four vectors in flight.
     Avx512,
 }
 
