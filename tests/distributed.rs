@@ -61,6 +61,7 @@ fn single_process_shard(job: &GenerateJob, rank: u64, size: u64) -> Vec<u8> {
         metadata: meta,
         statistics: true,
         keep_partial: false,
+        checksum: false,
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shard");

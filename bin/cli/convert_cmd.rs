@@ -77,6 +77,7 @@ impl RecordHandler for Converter<'_> {
             metadata: meta,
             statistics: false,
             keep_partial: false,
+            checksum: false,
         };
         let destination = self
             .destination

@@ -154,6 +154,7 @@ pub fn run(args: GenerateArgs) -> CmdResult {
         metadata: plan.meta.clone(),
         statistics: !args.no_stats,
         keep_partial: true,
+        checksum: false,
     };
     let bar = records_bar(plan.count, args.progress, args.quiet);
     let mut progress = |done| bar.set_position(done);

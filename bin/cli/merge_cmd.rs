@@ -338,6 +338,7 @@ pub fn run(args: MergeArgs) -> CmdResult {
         metadata: meta,
         statistics: m.statistics.is_some(),
         keep_partial: false,
+        checksum: false,
     };
     let mut file = RecordFile::create(destination(&args.output)?, &options)?;
     for s in &m.shards {

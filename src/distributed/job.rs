@@ -195,6 +195,7 @@ fn write_shard<C: Communicator>(
         metadata: job.shard_metadata(rank, size)?,
         statistics: job.with_stats,
         keep_partial: false,
+        checksum: true,
     };
     comm.barrier();
     let t0 = comm.wtime();
@@ -215,7 +216,7 @@ fn write_shard<C: Communicator>(
         start: first,
         end: first + count,
         records: done.write.records,
-        sha256: done.write.sha256,
+        sha256: done.write.sha256.unwrap_or_default(),
         seconds: ShardTimings {
             generate: (total - write).max(0.0),
             write,

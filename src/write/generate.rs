@@ -57,6 +57,7 @@ pub struct Generation<'a> {
 /// let what = Generation { engine: &engine, generator: &generator, seeding: Seeding::Plain,
 ///                         ids: dpa::id_range(0, 1000).unwrap() };
 /// let options = WriteOptions { format: Format::Jsonl, statistics: true, keep_partial: true,
+///     checksum: false,
 ///     metadata: FileMetadata::for_config(generator.config().clone(), Some(1000)) };
 /// let path = dir.path().join("a.jsonl");
 /// let done = generate_to(&what, Destination::File(path.clone()), &options, false,
