@@ -106,6 +106,28 @@ pub enum DataKind {
     TooLarge,
 }
 
+impl ConfigError {
+    /// `Ok` when `value` is in `1..=max`, else an [`ConfigError::Invalid`] naming `field`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::ConfigError;
+    /// assert!(ConfigError::check_within("lanes", 4, 8).is_ok());
+    /// let err = ConfigError::check_within("lanes", 0, 8).unwrap_err();
+    /// assert_eq!(err.to_string(), "lanes: must be between 1 and 8, got 0");
+    /// ```
+    pub fn check_within(field: &'static str, value: usize, max: usize) -> Result<(), ConfigError> {
+        if (1..=max).contains(&value) {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            field,
+            message: format!("must be between 1 and {max}, got {value}"),
+        })
+    }
+}
+
 /// A data or I/O error, naming the file and the position.
 ///
 /// # Examples

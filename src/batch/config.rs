@@ -140,16 +140,7 @@ impl BatchConfig {
     /// assert!(bad.validate().unwrap_err().to_string().contains("max_memory_mb"));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let within = |field: &'static str, v: usize, max: usize| {
-            if (1..=max).contains(&v) {
-                Ok(())
-            } else {
-                Err(ConfigError::Invalid {
-                    field,
-                    message: format!("must be between 1 and {max}, got {v}"),
-                })
-            }
-        };
+        let within = ConfigError::check_within;
         within("batch_size", self.batch_size, MAX_BATCH_SIZE)?;
         within("min_batch_size", self.min_batch_size, MAX_BATCH_SIZE)?;
         within("max_memory_mb", self.max_memory_mb, MAX_MEMORY_MB)?;

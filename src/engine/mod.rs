@@ -103,16 +103,7 @@ impl Engine {
     /// assert!(dpa::Engine::new(bad).is_err());
     /// ```
     pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
-        let within = |field: &'static str, value: usize, max: usize| {
-            if (1..=max).contains(&value) {
-                Ok(())
-            } else {
-                Err(ConfigError::Invalid {
-                    field,
-                    message: format!("must be between 1 and {max}, got {value}"),
-                })
-            }
-        };
+        let within = ConfigError::check_within;
         if let Some(t) = config.threads {
             within("threads", t, MAX_THREADS)?;
         }
