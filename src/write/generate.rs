@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::record_file::{Destination, RecordFile, WriteOptions, WriteSummary};
+use super::record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};
 use crate::batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher};
 use crate::engine::Engine;
 use crate::error::Error;
@@ -117,10 +117,15 @@ fn open(
     resume: bool,
 ) -> Result<RecordFile, Error> {
     if let (true, Destination::File(path)) = (resume, &destination) {
-        let mut rerun = Rerun { what, options };
+        let mut rerun = Recomputed {
+            what,
+            options,
+            done: StatsAccumulator::new(),
+            last: Vec::new(),
+            last_start: 0,
+        };
         let count = what.ids.count_ids();
-        let mut stats_of = |n| rerun_statistics(what, n);
-        if let Some(file) = RecordFile::resume(path, options, count, &mut rerun, &mut stats_of)? {
+        if let Some(file) = RecordFile::resume(path, options, count, &mut rerun)? {
             return Ok(file);
         }
     }
@@ -192,37 +197,40 @@ fn interleave(round: &mut Vec<Batch>) -> Vec<Params> {
     out
 }
 
-/// The bytes a run writes, recomputed to check a partial file against.
-struct Rerun<'a, 'b> {
+/// The bytes a run writes, recomputed to check a partial file against, and the
+/// statistics of what was recomputed.
+struct Recomputed<'a, 'b> {
     what: &'a Generation<'b>,
     options: &'a WriteOptions,
+    /// Statistics of every record before `last_start` (all verified).
+    done: StatsAccumulator,
+    /// The block produced last (the check asks for the next block only when this one
+    /// was kept whole), from id offset `last_start`.
+    last: Vec<Params>,
+    last_start: u64,
 }
 
-/// The ids `first .. first + n` of the run (within its range).
-fn ids_of(what: &Generation<'_>, first: u64, n: u64) -> IdRange {
-    id_range(what.ids.start() + first, n).unwrap_or_else(|_| unreachable!("within the run"))
-}
-
-/// The statistics of the run's first `n` records.
-fn rerun_statistics(what: &Generation<'_>, n: u64) -> StatsAccumulator {
-    let mut acc = StatsAccumulator::new();
-    let ids = ids_of(what, 0, n);
-    for p in what
-        .engine
-        .records(what.generator.clone(), what.seeding, ids)
-    {
-        acc.push(&p);
+impl Recomputed<'_, '_> {
+    /// Adds the last block to `done`: it was kept whole.
+    fn settle(&mut self) {
+        if self.options.statistics {
+            self.last.iter().for_each(|p| self.done.push(p));
+        }
+        self.last_start += self.last.len() as u64;
+        self.last.clear();
     }
-    acc
 }
 
-impl ExpectedBytes for Rerun<'_, '_> {
+impl ExpectedBytes for Recomputed<'_, '_> {
     fn records(&mut self, first: u64, n: u64, out: &mut Vec<u8>, ends: &mut Vec<usize>) {
+        self.settle();
         let what = self.what;
-        let ids = ids_of(what, first, n);
-        let records = what.engine.generate(what.generator, what.seeding, ids);
+        let ids = id_range(what.ids.start() + first, n)
+            .unwrap_or_else(|_| unreachable!("within the run"));
+        self.last = what.engine.generate(what.generator, what.seeding, ids);
+        self.last_start = first;
         let mut sink = AnySink::resume(self.options.format, std::mem::take(out), first);
-        for p in &records {
+        for p in &self.last {
             // Writing to memory cannot fail.
             let _ = sink.write_record(p);
             ends.push(sink.get_mut().len());
@@ -231,12 +239,20 @@ impl ExpectedBytes for Rerun<'_, '_> {
     }
 
     fn finish(&mut self) -> Vec<u8> {
+        // Called once every record of the run was found in the partial file.
+        self.settle();
         let count = self.what.ids.count_ids();
-        let stats = self
-            .options
-            .statistics
-            .then(|| rerun_statistics(self.what, count).finish());
+        let stats = self.options.statistics.then(|| self.done.finish());
         let sink = AnySink::resume(self.options.format, Vec::new(), count);
         sink.finish(stats.as_ref()).unwrap_or_default()
+    }
+}
+
+impl Rerun for Recomputed<'_, '_> {
+    fn statistics(&mut self, records: u64) -> StatsAccumulator {
+        let mut acc = self.done;
+        let kept = records.saturating_sub(self.last_start) as usize;
+        self.last.iter().take(kept).for_each(|p| acc.push(p));
+        acc
     }
 }

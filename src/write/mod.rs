@@ -10,4 +10,4 @@ mod generate;
 mod record_file;
 
 pub use generate::{generate_to, GenerateSummary, Generation};
-pub use record_file::{Destination, RecordFile, WriteOptions, WriteSummary};
+pub use record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};

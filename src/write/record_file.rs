@@ -93,6 +93,15 @@ impl Write for Tracked {
     }
 }
 
+/// A run recomputed to check a partial file against: the bytes it writes, and the
+/// statistics of the records it has produced for that check (so that resuming does not
+/// generate them twice).
+pub trait Rerun: ExpectedBytes {
+    /// The statistics, accumulated in id order, of the first `records` records; they
+    /// are among those already produced through [`ExpectedBytes::records`].
+    fn statistics(&mut self, records: u64) -> StatsAccumulator;
+}
+
 /// One output of records: header, records in order, statistics, end.
 ///
 /// # Examples
@@ -160,15 +169,14 @@ impl RecordFile {
     }
 
     /// Continues the `<path>.partial` an interrupted run left, keeping it only as far as
-    /// its bytes are exactly what `expected` encodes (see
-    /// [`check_partial`](crate::formats::resume::check_partial)); `stats_of(n)` gives the
-    /// statistics of the first `n` records. `None` when there is no partial file.
+    /// its bytes are exactly what `rerun` encodes (see
+    /// [`check_partial`](crate::formats::resume::check_partial)), with the statistics
+    /// `rerun` gives for the kept records. `None` when there is no partial file.
     pub fn resume(
         path: &Path,
         options: &WriteOptions,
         count: u64,
-        expected: &mut dyn ExpectedBytes,
-        stats_of: &mut dyn FnMut(u64) -> StatsAccumulator,
+        rerun: &mut dyn Rerun,
     ) -> Result<Option<Self>, Error> {
         let Some(mut file) = AtomicFile::resume(path)? else {
             return Ok(None);
@@ -177,7 +185,7 @@ impl RecordFile {
         let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
             .map_err(|e| Error::io(&partial, e))?;
         let reader = io::BufReader::new(file.read_partial()?);
-        let scan = check_partial(reader, &partial, &header, count, expected)?;
+        let scan = check_partial(reader, &partial, &header, count, &mut *rerun)?;
         let mut hash = options.checksum.then(Sha256::new);
         if let Some(h) = hash.as_mut() {
             let mut kept = file.read_partial()?.take(scan.valid_len);
@@ -198,7 +206,7 @@ impl RecordFile {
         };
         Ok(Some(RecordFile {
             sink,
-            stats: options.statistics.then(|| stats_of(scan.records)),
+            stats: options.statistics.then(|| rerun.statistics(scan.records)),
             records: scan.records,
             resumed: scan.records,
             name: path.to_path_buf(),
