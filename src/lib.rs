@@ -59,7 +59,7 @@ pub use params::{
 };
 pub use seeding::Seeding;
 pub use split::{all_ranges, id_range, rank_for_sample, split_range, IdRange};
-pub use stats::{Statistics, StatsAccumulator, Summary, Welford};
+pub use stats::{Moments, Statistics, StatsAccumulator, Summary};
 
 /// The README's code blocks, compiled and run as doc tests so that they stay true.
 #[cfg(doctest)]

@@ -356,11 +356,17 @@ pub fn to_hex(digest: &Digest) -> String {
 /// assert_eq!(s.len(), 66);
 /// ```
 pub fn write_hex(digest: &Digest, out: &mut String) {
-    for b in digest {
-        let [hi, lo] = HEX_PAIRS[*b as usize];
-        out.push(hi as char);
-        out.push(lo as char);
+    out.extend(hex_digits(digest).iter().map(|&c| c as char));
+}
+
+/// The 64 lowercase hex digits of a digest, as ASCII bytes.
+#[inline]
+pub(crate) fn hex_digits(digest: &Digest) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&HEX_PAIRS[*b as usize]);
     }
+    out
 }
 
 /// Parses 64 hex digits (either case) into a digest.

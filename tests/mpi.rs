@@ -240,3 +240,67 @@ fn scaling_bench_reports_efficiency() {
     assert_eq!(second.workers(), 2);
     assert_eq!(second.threads, 1);
 }
+
+/// Exact statistics: the manifest of 1, 2, 3 and 4 ranks holds the same statistics,
+/// byte for byte, equal to `dpa stats` of the merged file and to the statistics a
+/// single `dpa generate` stores.
+#[test]
+fn statistics_are_the_same_bytes_on_any_number_of_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |v: &serde_json::Value| serde_json::to_string(v).unwrap();
+    let whole = dpa(
+        &["generate", "-n", "20011", "--format", "json"],
+        &dir.path().join("whole.json"),
+    );
+    let whole: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+    let want = text(&whole["statistics"]);
+    for ranks in 1..=4 {
+        let run = dir.path().join(format!("run{ranks}"));
+        let (out, _) = mpirun(
+            ranks,
+            &[
+                "generate",
+                "-q",
+                "-n",
+                "20011",
+                "--seeding",
+                "global",
+                "--output-dir",
+                run.to_str().unwrap(),
+                "--threads",
+                &(ranks % 2 + 1).to_string(),
+            ],
+            Duration::from_secs(120),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(text(&manifest["statistics"]), want, "{ranks} ranks");
+        let merged = dir.path().join(format!("merged{ranks}.jsonl"));
+        let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
+            .arg("merge")
+            .arg(run.join("manifest.json"))
+            .arg("-o")
+            .arg(&merged)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let stats = Command::new(env!("CARGO_BIN_EXE_dpa"))
+            .arg("stats")
+            .arg(&merged)
+            .output()
+            .unwrap();
+        assert!(stats.status.success());
+        let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+        assert_eq!(
+            text(&stats),
+            want,
+            "dpa stats of the merge of {ranks} ranks"
+        );
+    }
+}

@@ -245,16 +245,17 @@ fn stream_distributed_cases_are_shards_with_start_id_as_base_seed() {
     }
 }
 
-fn assert_close(what: &str, got: f64, want: f64) {
-    let tol = 1e-12 * want.abs().max(f64::MIN_POSITIVE);
-    assert!(
-        (got - want).abs() <= tol,
+/// Statistics are exact: the same bits as the reference's.
+fn assert_bits(what: &str, got: f64, want: f64) {
+    assert_eq!(
+        got.to_bits(),
+        want.to_bits(),
         "{what}: got {got:e}, want {want:e}"
     );
 }
 
 #[test]
-fn statistics_cases_agree_to_1e12_relative() {
+fn statistics_cases_equal_the_reference_bit_for_bit() {
     let v = vectors();
     for case in v["statistics_cases"].as_array().unwrap() {
         let g = Generator::new(config(&case["config"])).unwrap();
@@ -282,12 +283,12 @@ fn statistics_cases_agree_to_1e12_relative() {
                 w["max"].as_f64().unwrap().to_bits(),
                 "{name} max"
             );
-            assert_close(
+            assert_bits(
                 &format!("{name} mean"),
                 got.mean,
                 w["mean"].as_f64().unwrap(),
             );
-            assert_close(
+            assert_bits(
                 &format!("{name} stdev"),
                 got.stdev,
                 w["stdev"].as_f64().unwrap(),
@@ -322,8 +323,8 @@ fn check_reference_file(name: &str, expect_records: u64, expect_stats: bool) {
             let ours = acc.finish();
             for p in dpa::Param::ALL {
                 assert_eq!(ours.get(p).count, s.get(p).count);
-                assert_close("mean", ours.get(p).mean, s.get(p).mean);
-                assert_close("stdev", ours.get(p).stdev, s.get(p).stdev);
+                assert_bits("mean", ours.get(p).mean, s.get(p).mean);
+                assert_bits("stdev", ours.get(p).stdev, s.get(p).stdev);
                 assert_eq!(ours.get(p).min, s.get(p).min);
                 assert_eq!(ours.get(p).max, s.get(p).max);
             }

@@ -206,12 +206,13 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         let ours = v.stats.finish();
         for p in Param::ALL {
             let (a, b) = (ours.get(p), theirs.get(p));
-            let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * y.abs().max(1e-300);
+            // Statistics are exact: the file's must have the very bits of the records'.
+            let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
             if a.count != b.count
-                || a.min != b.min
-                || a.max != b.max
-                || !close(a.mean, b.mean)
-                || !close(a.stdev, b.stdev)
+                || !same(a.min, b.min)
+                || !same(a.max, b.max)
+                || !same(a.mean, b.mean)
+                || !same(a.stdev, b.stdev)
             {
                 return Err(Error::data_of(
                     dpa::error::DataKind::Mismatch,

@@ -21,14 +21,16 @@ use super::chunk::{Chunk, ChunkPlan};
 use crate::params::{Generator, Params};
 use crate::seeding::Seeding;
 
-/// What a task sends: its chunk, or the panic that ended it.
-type Done = (u64, Result<Chunk, Box<dyn Any + Send>>);
+/// What a task sends: its result, or the panic that ended it.
+type Done<T> = (u64, Result<T, Box<dyn Any + Send>>);
 
 /// The work of one task: chunk `index` of the plan.
-type MakeChunk = dyn Fn(u64) -> Chunk + Send + Sync;
+type MakeChunk<T> = dyn Fn(u64) -> T + Send + Sync;
 
 /// An iterator over the chunks of a plan, in order, generated in parallel ahead of the
-/// consumer. Dropping it stops the work not yet started.
+/// consumer — or over the results of any task on those chunks
+/// ([`Engine::map_chunks`](crate::Engine::map_chunks)). Dropping it stops the work not
+/// yet started.
 ///
 /// # Panics
 ///
@@ -44,14 +46,14 @@ type MakeChunk = dyn Fn(u64) -> Chunk + Send + Sync;
 /// let idx: Vec<u64> = e.chunks(g, Seeding::Plain, dpa::id_range(0, 95).unwrap()).map(|c| c.index).collect();
 /// assert_eq!(idx, (0..10).collect::<Vec<_>>());
 /// ```
-pub struct OrderedChunks {
+pub struct OrderedChunks<T = Chunk> {
     pool: Arc<rayon::ThreadPool>,
     /// Makes chunk `i`.
-    make: Arc<MakeChunk>,
+    make: Arc<MakeChunk<T>>,
     total: u64,
-    tx: Sender<Done>,
-    rx: Receiver<Done>,
-    pending: BTreeMap<u64, Chunk>,
+    tx: Sender<Done<T>>,
+    rx: Receiver<Done<T>>,
+    pending: BTreeMap<u64, T>,
     /// The next chunk to hand out.
     next: u64,
     /// The next chunk to start a task for.
@@ -60,7 +62,7 @@ pub struct OrderedChunks {
     cancelled: Arc<AtomicBool>,
 }
 
-impl OrderedChunks {
+impl OrderedChunks<Chunk> {
     pub(crate) fn start(
         pool: Arc<rayon::ThreadPool>,
         generator: Arc<Generator>,
@@ -71,11 +73,13 @@ impl OrderedChunks {
         let make = move |index| Chunk::generate(&generator, seeding, index, plan.chunk(index));
         Self::with_tasks(pool, Arc::new(make), plan.chunks(), in_flight)
     }
+}
 
+impl<T: Send + 'static> OrderedChunks<T> {
     /// The ordering machinery over any chunk-making task.
-    fn with_tasks(
+    pub(crate) fn with_tasks(
         pool: Arc<rayon::ThreadPool>,
-        make: Arc<MakeChunk>,
+        make: Arc<MakeChunk<T>>,
         total: u64,
         in_flight: usize,
     ) -> Self {
@@ -116,7 +120,7 @@ impl OrderedChunks {
 
     /// Waits for the next message from a task, running pool tasks meanwhile when this
     /// thread belongs to the pool.
-    fn receive(&self) -> Done {
+    fn receive(&self) -> Done<T> {
         loop {
             match self.rx.try_recv() {
                 Ok(done) => return done,
@@ -168,10 +172,10 @@ impl OrderedChunks {
     }
 }
 
-impl Iterator for OrderedChunks {
-    type Item = Chunk;
+impl<T: Send + 'static> Iterator for OrderedChunks<T> {
+    type Item = T;
 
-    fn next(&mut self) -> Option<Chunk> {
+    fn next(&mut self) -> Option<T> {
         if self.next >= self.total {
             return None;
         }
@@ -200,7 +204,7 @@ impl Iterator for OrderedChunks {
     }
 }
 
-impl Drop for OrderedChunks {
+impl<T> Drop for OrderedChunks<T> {
     fn drop(&mut self) {
         // Tasks not yet started return at once.
         self.cancelled.store(true, Ordering::Relaxed);

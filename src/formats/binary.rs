@@ -210,6 +210,11 @@ impl<W: Write> BincodeWriter<W> {
         &mut self.out
     }
 
+    /// Counts `records` written to the underlying writer directly.
+    pub(crate) fn advance(&mut self, records: u64) {
+        self.count += records;
+    }
+
     /// The underlying writer, unfinished.
     pub fn into_inner(self) -> W {
         self.out

@@ -25,7 +25,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use super::limits::MAX_ITEM_BYTES;
 use super::metadata::FileMetadata;
 use super::reader::{sniff, FileInfo, RecordHandler, Reopen};
-use super::record::{write_record, RawRecord, RecordStyle};
+use super::record::{append_record, RawRecord, RecordStyle};
 use super::{FileFormat, Format, RecordSink};
 use crate::error::Error;
 use crate::params::Params;
@@ -54,7 +54,7 @@ use crate::stats::Statistics;
 #[derive(Debug)]
 pub struct JsonWriter<W: Write> {
     out: W,
-    line: String,
+    line: Vec<u8>,
     first: bool,
 }
 
@@ -75,7 +75,7 @@ impl<W: Write> JsonWriter<W> {
         out.write_all(b",\n  \"augmentations\": [")?;
         Ok(JsonWriter {
             out,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
             first: true,
         })
     }
@@ -87,7 +87,7 @@ impl<W: Write> JsonWriter<W> {
     pub fn resume(out: W, records: u64) -> Self {
         JsonWriter {
             out,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
             first: records == 0,
         }
     }
@@ -95,6 +95,13 @@ impl<W: Write> JsonWriter<W> {
     /// The underlying writer.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out
+    }
+
+    /// Counts `records` written to the underlying writer directly.
+    pub(crate) fn advance(&mut self, records: u64) {
+        if records > 0 {
+            self.first = false;
+        }
     }
 
     /// The underlying writer, unfinished.
@@ -116,10 +123,10 @@ impl<W: Write> RecordSink for JsonWriter<W> {
         super::record::check_finite(record)?;
         self.line.clear();
         self.line
-            .push_str(if self.first { "\n    " } else { ",\n    " });
+            .extend_from_slice(if self.first { b"\n    " } else { b",\n    " });
         self.first = false;
-        write_record(record, RecordStyle::Spaced, &mut self.line);
-        self.out.write_all(self.line.as_bytes())
+        append_record(record, RecordStyle::Spaced, &mut self.line);
+        self.out.write_all(&self.line)
     }
 
     fn finish(mut self, statistics: Option<&Statistics>) -> io::Result<W> {
@@ -134,6 +141,18 @@ impl<W: Write> RecordSink for JsonWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Appends `records` to `out` as [`JsonWriter`] writes them after the first `position`
+/// records of a document.
+pub(crate) fn encode(records: &[Params], position: u64, out: &mut Vec<u8>) -> io::Result<()> {
+    for (i, record) in records.iter().enumerate() {
+        super::record::check_finite(record)?;
+        let first = position == 0 && i == 0;
+        out.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+        append_record(record, RecordStyle::Spaced, out);
+    }
+    Ok(())
 }
 
 /// The JSON document as a [`FileFormat`].

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
 use super::reader::{FileInfo, RecordHandler};
-use super::record::{write_record, RawRecord, RecordStyle};
+use super::record::{append_record, RawRecord, RecordStyle};
 use super::{FileFormat, FileMetadata, Format, RecordSink};
 use crate::error::{DataKind, Error};
 use crate::params::Params;
@@ -26,7 +26,7 @@ use crate::stats::Statistics;
 #[derive(Debug)]
 pub struct JsonlWriter<W: Write> {
     out: W,
-    line: String,
+    line: Vec<u8>,
 }
 
 impl<W: Write> JsonlWriter<W> {
@@ -41,7 +41,7 @@ impl<W: Write> JsonlWriter<W> {
     pub fn new(out: W) -> Self {
         JsonlWriter {
             out,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
         }
     }
 }
@@ -60,15 +60,25 @@ impl<W: Write> RecordSink for JsonlWriter<W> {
     fn write_record(&mut self, record: &Params) -> io::Result<()> {
         super::record::check_finite(record)?;
         self.line.clear();
-        write_record(record, RecordStyle::Compact, &mut self.line);
-        self.line.push('\n');
-        self.out.write_all(self.line.as_bytes())
+        append_record(record, RecordStyle::Compact, &mut self.line);
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn finish(mut self, _statistics: Option<&Statistics>) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Appends `records` as JSON Lines to `out`: what [`JsonlWriter`] writes for them.
+pub(crate) fn encode(records: &[Params], out: &mut Vec<u8>) -> io::Result<()> {
+    for record in records {
+        super::record::check_finite(record)?;
+        append_record(record, RecordStyle::Compact, out);
+        out.push(b'\n');
+    }
+    Ok(())
 }
 
 /// JSON Lines as a [`FileFormat`].

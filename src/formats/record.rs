@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use crate::params::{Hash, Params};
-use crate::seeding::write_hex;
+use crate::seeding::hex_digits;
 
 /// JSON has no NaN or infinity: a record holding one is refused rather than written
 /// as invalid JSON (dpa never generates one; a damaged input could carry one).
@@ -47,41 +47,74 @@ pub enum RecordStyle {
 /// assert!(back.bit_eq(&p));
 /// ```
 pub fn write_record(p: &Params, style: RecordStyle, out: &mut String) {
-    let (colon, comma) = match style {
-        RecordStyle::Compact => (":", ","),
-        RecordStyle::Spaced => (": ", ", "),
+    let mut bytes = Vec::with_capacity(256);
+    append_record(p, style, &mut bytes);
+    // Every byte appended is ASCII.
+    out.push_str(&String::from_utf8_lossy(&bytes));
+}
+
+/// The text between the values of a record, by style: before `sample_id`, `rank`, the
+/// five parameters and `hash`, and after the hash.
+struct Keys {
+    sample_id: &'static [u8],
+    rank: &'static [u8],
+    params: [&'static [u8]; 5],
+    hash: &'static [u8],
+    end: &'static [u8],
+}
+
+const COMPACT: Keys = Keys {
+    sample_id: b"{\"sample_id\":",
+    rank: b",\"rank\":",
+    params: [
+        b",\"rotation\":",
+        b",\"brightness\":",
+        b",\"noise\":",
+        b",\"scale\":",
+        b",\"contrast\":",
+    ],
+    hash: b",\"hash\":\"",
+    end: b"\"}",
+};
+
+const SPACED: Keys = Keys {
+    sample_id: b"{\"sample_id\": ",
+    rank: b", \"rank\": ",
+    params: [
+        b", \"rotation\": ",
+        b", \"brightness\": ",
+        b", \"noise\": ",
+        b", \"scale\": ",
+        b", \"contrast\": ",
+    ],
+    hash: b", \"hash\": \"",
+    end: b"\"}",
+};
+
+/// [`write_record`] into bytes: the writers' fast path.
+#[inline]
+pub(crate) fn append_record(p: &Params, style: RecordStyle, out: &mut Vec<u8>) {
+    let keys = match style {
+        RecordStyle::Compact => &COMPACT,
+        RecordStyle::Spaced => &SPACED,
     };
     let mut ints = itoa::Buffer::new();
     let mut floats = ryu::Buffer::new();
-    out.push_str("{\"sample_id\"");
-    out.push_str(colon);
-    out.push_str(ints.format(p.sample_id));
+    out.extend_from_slice(keys.sample_id);
+    out.extend_from_slice(ints.format(p.sample_id).as_bytes());
     if let Some(rank) = p.rank {
-        out.push_str(comma);
-        out.push_str("\"rank\"");
-        out.push_str(colon);
-        out.push_str(ints.format(rank));
+        out.extend_from_slice(keys.rank);
+        out.extend_from_slice(ints.format(rank).as_bytes());
     }
-    for (name, v) in [
-        ("\"rotation\"", p.rotation),
-        ("\"brightness\"", p.brightness),
-        ("\"noise\"", p.noise),
-        ("\"scale\"", p.scale),
-        ("\"contrast\"", p.contrast),
-    ] {
-        out.push_str(comma);
-        out.push_str(name);
-        out.push_str(colon);
+    for (key, v) in keys.params.iter().zip(p.values()) {
+        out.extend_from_slice(key);
         // Generated and parsed values are always finite; `format` would still write
         // something for NaN, so nothing here can panic.
-        out.push_str(floats.format(v));
+        out.extend_from_slice(floats.format(v).as_bytes());
     }
-    out.push_str(comma);
-    out.push_str("\"hash\"");
-    out.push_str(colon);
-    out.push('"');
-    write_hex(&p.hash.0, out);
-    out.push_str("\"}");
+    out.extend_from_slice(keys.hash);
+    out.extend_from_slice(&hex_digits(&p.hash.0));
+    out.extend_from_slice(keys.end);
 }
 
 /// A record as found in a file: `sample_id` and `rank` may be missing.

@@ -73,6 +73,60 @@ impl<W: Write> AnySink<W> {
         })
     }
 
+    /// Appends to `out` the bytes a writer of `format` writes for `records` when they
+    /// follow the first `position` records of a file (a JSON document puts no comma
+    /// before its first record). Records encoded this way in separate pieces, then
+    /// concatenated, are the bytes one writer would have written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::{AnySink, FileMetadata, Format, Generator, Preset, RecordSink};
+    /// let g = Generator::new(Preset::Mild.config()).unwrap();
+    /// let records: Vec<_> = (0..5).map(|id| g.params(id)).collect();
+    /// let meta = FileMetadata::for_config(g.config().clone(), Some(5));
+    /// for format in Format::ALL {
+    ///     let mut whole = AnySink::new(format, Vec::new(), &meta).unwrap();
+    ///     records.iter().for_each(|p| whole.write_record(p).unwrap());
+    ///     let mut pieces = AnySink::new(format, Vec::new(), &meta).unwrap();
+    ///     let (mut a, mut b) = (Vec::new(), Vec::new());
+    ///     AnySink::<Vec<u8>>::encode_records(format, 0, &records[..2], &mut a).unwrap();
+    ///     AnySink::<Vec<u8>>::encode_records(format, 2, &records[2..], &mut b).unwrap();
+    ///     pieces.append_encoded(&a, 2).unwrap();
+    ///     pieces.append_encoded(&b, 3).unwrap();
+    ///     assert_eq!(pieces.finish(None).unwrap(), whole.finish(None).unwrap(), "{format}");
+    /// }
+    /// ```
+    pub fn encode_records(
+        format: Format,
+        position: u64,
+        records: &[Params],
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        match format {
+            Format::Json => super::json::encode(records, position, out),
+            Format::Jsonl => super::jsonl::encode(records, out),
+            Format::Bincode => {
+                let mut sink = BinaryFormat::resume(std::mem::take(out), position);
+                let written = records.iter().try_for_each(|p| sink.write_record(p));
+                *out = std::mem::take(sink.get_mut());
+                written
+            }
+        }
+    }
+
+    /// Writes `bytes`, the encoding of the next `records` records (from
+    /// [`AnySink::encode_records`] at this writer's position), and moves the writer past
+    /// them.
+    pub fn append_encoded(&mut self, bytes: &[u8], records: u64) -> io::Result<()> {
+        match self {
+            AnySink::Json(w) => w.advance(records),
+            AnySink::Jsonl(_) => {}
+            AnySink::Bincode(w) => w.advance(records),
+        }
+        self.get_mut().write_all(bytes)
+    }
+
     /// The underlying writer, as it is (header written, nothing finished).
     pub fn get_mut(&mut self) -> &mut W {
         match self {

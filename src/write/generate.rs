@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::encoded::{encode_plan, EncodedChunk};
 use super::record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};
 use crate::batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher};
 use crate::engine::Engine;
@@ -79,26 +80,85 @@ pub fn generate_to(
     let name = file.name().to_path_buf();
     let remaining = id_range(what.ids.start() + done, what.ids.count_ids() - done)
         .map_err(|error| config_error(&name, error))?;
+    batch
+        .validate()
+        .map_err(|error| config_error(&name, error))?;
+    let (metrics, mut write_time) = if batch.strategy == BatchStrategy::Sequential {
+        write_encoded(what, &mut file, remaining, options, batch, progress)?
+    } else {
+        write_batches(what, &mut file, remaining, batch, progress)?
+    };
+    let t = Instant::now();
+    let write = file.finish()?;
+    write_time += t.elapsed();
+    Ok(GenerateSummary {
+        write,
+        metrics,
+        write_time,
+    })
+}
+
+/// The sequential strategy: the workers generate, encode and sum chunks of at most
+/// `batch.batch_size` records ([`encode_plan`]); this thread appends them in id order.
+fn write_encoded(
+    what: &Generation<'_>,
+    file: &mut RecordFile,
+    remaining: IdRange,
+    options: &WriteOptions,
+    batch: BatchConfig,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(BatchMetrics, Duration), Error> {
+    let (chunk, window) = encode_plan(what.engine, batch.batch_size);
+    let (generator, seeding) = (what.generator.clone(), what.seeding);
+    let (format, statistics) = (options.format, options.statistics);
+    let (first, position) = (remaining.start(), file.records());
+    let chunks = what
+        .engine
+        .map_chunks(remaining, chunk, window, move |_, ids| {
+            let at = position + (ids.start() - first);
+            EncodedChunk::encode(&generator, seeding, ids, format, at, statistics)
+        });
+    let mut metrics = BatchMetrics::new(BatchStrategy::Sequential);
+    let mut write_time = Duration::ZERO;
+    let started = Instant::now();
+    for encoded in chunks {
+        let encoded = encoded.map_err(|e| Error::io(file.name(), e))?;
+        let t = Instant::now();
+        file.append(&encoded)?;
+        write_time += t.elapsed();
+        metrics.record_batch(encoded.records as usize, encoded.bytes.len());
+        progress(file.records());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if secs > 0.0 {
+        metrics.throughput = metrics.records as f64 / secs;
+    }
+    Ok((metrics, write_time))
+}
+
+/// The other strategies size their batches from what this thread measures (bytes,
+/// throughput, memory), so records come to it one by one and it encodes them.
+fn write_batches(
+    what: &Generation<'_>,
+    file: &mut RecordFile,
+    remaining: IdRange,
+    batch: BatchConfig,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(BatchMetrics, Duration), Error> {
+    let name = file.name().to_path_buf();
     let records = what
         .engine
         .records(what.generator.clone(), what.seeding, remaining);
     let mut batcher = Batcher::new(records, batch).map_err(|error| config_error(&name, error))?;
     let round_robin = batch.strategy == BatchStrategy::RoundRobin;
     let mut writer = BatchWriter {
-        file: &mut file,
+        file,
         progress,
         write_time: Duration::ZERO,
     };
     writer.write_all(&mut batcher, round_robin)?;
-    let mut write_time = writer.write_time;
-    let t = Instant::now();
-    let write = file.finish()?;
-    write_time += t.elapsed();
-    Ok(GenerateSummary {
-        write,
-        metrics: batcher.metrics().clone(),
-        write_time,
-    })
+    let write_time = writer.write_time;
+    Ok((batcher.metrics().clone(), write_time))
 }
 
 fn config_error(name: &std::path::Path, error: crate::ConfigError) -> Error {
@@ -250,7 +310,7 @@ impl ExpectedBytes for Recomputed<'_, '_> {
 
 impl Rerun for Recomputed<'_, '_> {
     fn statistics(&mut self, records: u64) -> StatsAccumulator {
-        let mut acc = self.done;
+        let mut acc = self.done.clone();
         let kept = records.saturating_sub(self.last_start) as usize;
         self.last.iter().take(kept).for_each(|p| acc.push(p));
         acc

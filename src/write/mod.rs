@@ -4,10 +4,14 @@
 //! A [`RecordFile`] owns everything between a record and the bytes on disk: the
 //! format's header and records ([`AnySink`](crate::AnySink)), the statistics, the SHA-256 of what is
 //! written, and — for a file — the partial file that this run owns, its verified resume,
-//! and the atomic rename. [`generate_to`] drives it from the engine.
+//! and the atomic rename. [`generate_to`] drives it from the engine: workers generate,
+//! encode and sum whole chunks ([`EncodedChunk`]); the writer only appends them in id
+//! order and merges their exact statistics.
 
+mod encoded;
 mod generate;
 mod record_file;
 
+pub use encoded::{encode_plan, EncodedChunk, ENCODE_BUDGET};
 pub use generate::{generate_to, GenerateSummary, Generation};
 pub use record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
+use super::encoded::EncodedChunk;
 use crate::atomic::AtomicFile;
 use crate::error::Error;
 use crate::formats::resume::{check_partial, ExpectedBytes};
@@ -229,6 +230,41 @@ impl RecordFile {
     /// Writes records in order.
     pub fn write_all(&mut self, records: &[Params]) -> Result<(), Error> {
         records.iter().try_for_each(|p| self.write(p))
+    }
+
+    /// Appends a chunk a worker encoded for this file's format at this file's current
+    /// record count, and merges its statistics. A file that keeps statistics needs them
+    /// in every chunk: a chunk without them is refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::write::{Destination, EncodedChunk, RecordFile, WriteOptions};
+    /// use dpa::{FileMetadata, Format, Generator, Preset, Seeding};
+    /// let g = Generator::new(Preset::Mild.config()).unwrap();
+    /// let options = WriteOptions { format: Format::Json, statistics: true, keep_partial: false,
+    ///     checksum: false, metadata: FileMetadata::for_config(g.config().clone(), Some(4)) };
+    /// let out = Destination::Writer { out: Box::new(std::io::sink()), name: "-".into() };
+    /// let mut file = RecordFile::create(out, &options).unwrap();
+    /// for (start, position) in [(0, 0), (2, 2)] {
+    ///     let ids = dpa::id_range(start, 2).unwrap();
+    ///     let chunk = EncodedChunk::encode(&g, Seeding::Plain, ids, Format::Json, position, true).unwrap();
+    ///     file.append(&chunk).unwrap();
+    /// }
+    /// assert_eq!(file.finish().unwrap().statistics.unwrap().scale.count, 4);
+    /// ```
+    pub fn append(&mut self, chunk: &EncodedChunk) -> Result<(), Error> {
+        if let Some(s) = self.stats.as_mut() {
+            let Some(part) = chunk.stats.as_ref() else {
+                let message = "a chunk without statistics for a file that keeps them";
+                return Err(Error::io(&self.name, io::Error::other(message)));
+            };
+            s.merge(part);
+        }
+        self.records += chunk.records;
+        self.sink
+            .append_encoded(&chunk.bytes, chunk.records)
+            .map_err(|e| Error::io(&self.name, e))
     }
 
     /// Bytes written so far (a resumed file's kept bytes included).
