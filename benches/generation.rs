@@ -1,5 +1,6 @@
 //! Criterion benches of the generation kernel: the hash chain, the Mersenne Twister,
-//! one full sample and a 10,000-sample chunk, on one thread.
+//! one full sample and a 10,000-sample chunk, on one thread; the writers; the exact
+//! statistics (per record, merge, finish); the ordered engine.
 //!
 //! Run: `cargo bench --bench generation` (add `-- --quick` for a short run).
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use dpa::{
     AnySink, Engine, EngineConfig, FileMetadata, Format, Generator, Preset, RecordSink, Seeding,
+    StatsAccumulator,
 };
 
 fn stages(c: &mut Criterion) {
@@ -139,6 +141,36 @@ fn writers(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of exact statistics: adding a record (all five parameters) to a
+/// `StatsAccumulator`, merging two accumulators, and finishing (the big-integer step).
+fn statistics(c: &mut Criterion) {
+    let g = Generator::new(Preset::Moderate.config()).unwrap();
+    let records = g.generate_ids(Seeding::Plain, 0..10_000);
+    let mut group = c.benchmark_group("stats");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("push_10k_records", |b| {
+        b.iter(|| {
+            let mut acc = StatsAccumulator::new();
+            for p in &records {
+                acc.push(black_box(p));
+            }
+            acc
+        })
+    });
+    let mut part = StatsAccumulator::new();
+    records.iter().for_each(|p| part.push(p));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("merge", |b| {
+        b.iter_batched_ref(
+            || part.clone(),
+            |acc| acc.merge(black_box(&part)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("finish", |b| b.iter(|| black_box(&part).finish()));
+    group.finish();
+}
+
 fn engine(c: &mut Criterion) {
     let g = Arc::new(Generator::new(Preset::Moderate.config()).unwrap());
     let mut group = c.benchmark_group("engine");
@@ -164,5 +196,5 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, samples, writers, engine);
+criterion_group!(benches, stages, samples, writers, statistics, engine);
 criterion_main!(benches);

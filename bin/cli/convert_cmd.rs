@@ -10,6 +10,7 @@ use dpa::{Error, FileMetadata, Format, Params, RecordHandler};
 
 use super::config_flags::AnyConfigFlag;
 use super::generate::output_format;
+use super::layout::{config_forms, with_layout, LayoutArg};
 use super::output::{check_distinct, destination, is_stdout};
 use crate::common::config_args::ConfigArgs;
 use crate::common::failure::{CmdResult, Failure};
@@ -26,6 +27,10 @@ pub struct ConvertArgs {
     /// Output format (default: from the output's extension).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::common::format_arg::FormatArg>,
+    /// JSON layout: dpa's, or the reference's own file (json.dump(indent=2), Python's
+    /// float repr, no sample_id).
+    #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
+    pub layout: LayoutArg,
     /// The config to record in the output's header when the input has none (JSON Lines).
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -37,6 +42,8 @@ struct Converter<'a> {
     input: &'a Path,
     output: &'a Path,
     flags: &'a ConfigArgs,
+    /// The number of records, counted beforehand (the reference's layout starts with it).
+    count: Option<u64>,
     /// Where the output goes, until the header is known and the file is created.
     destination: Option<Destination>,
     file: Option<RecordFile>,
@@ -67,15 +74,21 @@ impl RecordHandler for Converter<'_> {
                 let mut m = other
                     .cloned()
                     .unwrap_or_else(|| FileMetadata::for_config(config.clone(), None));
+                m.config_forms = config_forms(self.flags, &config)?;
                 m.config = Some(config);
                 m
             }
         };
+        let mut meta = meta;
+        if self.count.is_some() {
+            meta.num_samples = self.count;
+        }
         // A failed conversion leaves nothing behind: it can simply be run again.
         let options = WriteOptions {
             format: self.format,
             metadata: meta,
-            statistics: false,
+            // The reference's file always ends with the statistics of its records.
+            statistics: self.format == Format::ReferenceJson,
             keep_partial: false,
             checksum: false,
         };
@@ -98,12 +111,19 @@ impl RecordHandler for Converter<'_> {
 
 pub fn run(args: ConvertArgs) -> CmdResult {
     let format = output_format(args.format.map(Format::from), &args.output)?;
+    let format = with_layout(format, args.layout)?;
     check_distinct(&[("IN", &args.input)], &[("--output", &args.output)])?;
+    let count = if format == Format::ReferenceJson {
+        Some(count_records(&args.input)?)
+    } else {
+        None
+    };
     let mut conv = Converter {
         format,
         input: &args.input,
         output: &args.output,
         flags: &args.config,
+        count,
         destination: Some(destination(&args.output)?),
         file: None,
     };
@@ -117,7 +137,29 @@ pub fn run(args: ConvertArgs) -> CmdResult {
     let file = conv
         .file
         .ok_or_else(|| Failure::data(anyhow::anyhow!("{}: no records", args.input.display())))?;
-    // Lossless: the input's own statistics travel with it (none if it had none).
-    file.finish_with(info.statistics)?;
+    if format == Format::ReferenceJson {
+        // As the reference's save_augmentation_chain does: the statistics of the
+        // records written (exact, so equal to any exact statistics the input holds).
+        file.finish()?;
+    } else {
+        // Lossless: the input's own statistics travel with it (none if it had none).
+        file.finish_with(info.statistics)?;
+    }
     Ok(())
+}
+
+/// The number of records in `input`, read once beforehand: the reference's layout
+/// writes it before the records.
+fn count_records(input: &Path) -> Result<u64, Failure> {
+    if is_stdout(input) {
+        return Err(Failure::usage_msg(
+            "--layout reference writes the number of records first: the input must be a file, not -",
+        ));
+    }
+    let mut n = 0u64;
+    dpa::read_records(input, |_| {
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
 }

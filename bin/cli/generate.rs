@@ -11,6 +11,7 @@ use dpa::write::{generate_to, Generation, WriteOptions};
 use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, SeedingInfo};
 
 use super::engine_args::{BatchArgs, EngineArgs};
+use super::layout::{config_forms, with_layout, LayoutArg};
 use super::output::{check_distinct, destination, is_stdout, Output};
 use super::progress::records_bar;
 use super::stats_file::write_statistics_to;
@@ -40,6 +41,10 @@ pub struct GenerateArgs {
     /// Output format (default: from the output's extension .json/.jsonl/.bin; jsonl for stdout).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::common::format_arg::FormatArg>,
+    /// JSON layout: dpa's, or exactly the bytes of the reference's
+    /// generate_augmentation_chain(n, config, save_path=...) (ids from 0, plain seeding).
+    #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
+    pub layout: LayoutArg,
     /// Output path, or - for stdout.
     #[arg(short, long, value_name = "PATH", default_value = "-")]
     pub output: PathBuf,
@@ -110,7 +115,16 @@ impl Plan {
             _ => (Seeding::Plain, args.start_id, args.num_samples),
         };
         let format = output_format(args.format.map(Format::from), &args.output)?;
+        let format = with_layout(format, args.layout)?;
         let mut meta = FileMetadata::for_config(generator.config().clone(), Some(count));
+        if format == Format::ReferenceJson {
+            if seeding != Seeding::Plain || first != 0 {
+                return Err(Failure::usage_msg(
+                    "--layout reference writes what the reference's generate_augmentation_chain writes: ids from 0 with plain seeding (its file has no place for --start-id or --rank)",
+                ));
+            }
+            meta.config_forms = config_forms(&args.config, generator.config())?;
+        }
         meta.start_id = Some(first);
         meta.seeding = Some(SeedingInfo::new(seeding, args.world_size));
         Ok(Plan {

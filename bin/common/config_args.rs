@@ -22,19 +22,19 @@ pub struct ConfigArgs {
     pub config: Option<PathBuf>,
     /// Override rotation_range.
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
-    pub rotation: Option<ParamRange>,
+    pub rotation: Option<RangeArg>,
     /// Override brightness_range.
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
-    pub brightness: Option<ParamRange>,
+    pub brightness: Option<RangeArg>,
     /// Override noise_range.
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
-    pub noise: Option<ParamRange>,
+    pub noise: Option<RangeArg>,
     /// Override scale_range.
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
-    pub scale: Option<ParamRange>,
+    pub scale: Option<RangeArg>,
     /// Override contrast_range.
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = parse_range)]
-    pub contrast: Option<ParamRange>,
+    pub contrast: Option<RangeArg>,
     /// Override augmentation_depth (hash-chain steps, 1 to 10000).
     #[arg(long, value_name = "N")]
     pub depth: Option<u32>,
@@ -44,7 +44,17 @@ fn parse_preset(s: &str) -> Result<Preset, String> {
     s.parse().map_err(|e: ConfigError| e.to_string())
 }
 
-fn parse_range(s: &str) -> Result<ParamRange, String> {
+/// A range flag's value, and whether each bound was written as an integer (the
+/// reference's JSON layout writes those as Python ints).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RangeArg {
+    /// The range.
+    pub range: ParamRange,
+    /// `[lo, hi]` written as integers.
+    pub ints: [bool; 2],
+}
+
+fn parse_range(s: &str) -> Result<RangeArg, String> {
     let err = || {
         format!(
             "expected LO,HI (two numbers separated by a comma), got '{}'",
@@ -52,14 +62,24 @@ fn parse_range(s: &str) -> Result<ParamRange, String> {
         )
     };
     let (lo, hi) = s.split_once(',').ok_or_else(err)?;
+    let is_int = |t: &str| t.trim().parse::<i64>().is_ok();
+    let ints = [is_int(lo), is_int(hi)];
     let lo: f64 = lo.trim().parse().map_err(|_| err())?;
     let hi: f64 = hi.trim().parse().map_err(|_| err())?;
-    Ok(ParamRange::new(lo, hi))
+    Ok(RangeArg {
+        range: ParamRange::new(lo, hi),
+        ints,
+    })
 }
 
 impl ConfigArgs {
     /// The flag that overrides `p`, if given.
     fn override_of(&self, p: Param) -> Option<ParamRange> {
+        self.range_arg(p).map(|r| r.range)
+    }
+
+    /// The value of a range flag, as given.
+    pub fn range_arg(&self, p: Param) -> Option<RangeArg> {
         match p {
             Param::Rotation => self.rotation,
             Param::Brightness => self.brightness,
@@ -121,6 +141,11 @@ impl ConfigArgs {
 /// [`MAX_CONFIG_BYTES`]; a UTF-8 byte order
 /// mark is skipped; a key given twice is an error.
 pub fn load_config(path: &Path) -> Result<AugmentationConfig, Failure> {
+    load_config_value(path).map(|(cfg, _)| cfg)
+}
+
+/// The config of a file, and the JSON object it was read from.
+pub fn load_config_value(path: &Path) -> Result<(AugmentationConfig, serde_json::Value), Failure> {
     let named = |msg: String| Failure::usage_msg(format!("--config {}: {msg}", path.display()));
     // A path that names no file is a usage error (exit 2); a file that cannot be read
     // (too large, not text, an I/O error) is a data error (exit 1).
@@ -152,7 +177,7 @@ pub fn load_config(path: &Path) -> Result<AugmentationConfig, Failure> {
         None => value,
     };
     let cfg: AugmentationConfig =
-        serde_json::from_value(cfg_value).map_err(|e| named(e.to_string()))?;
+        serde_json::from_value(cfg_value.clone()).map_err(|e| named(e.to_string()))?;
     cfg.validate().map_err(|e| named(e.to_string()))?;
-    Ok(cfg)
+    Ok((cfg, cfg_value))
 }

@@ -120,6 +120,7 @@ impl TryFrom<BinHeader> for FileMetadata {
             generator: h.generator,
             start_id: h.start_id,
             seeding,
+            config_forms: Default::default(),
         })
     }
 }

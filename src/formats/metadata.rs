@@ -155,6 +155,10 @@ pub struct FileMetadata {
     /// How the records were seeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seeding: Option<SeedingInfo>,
+    /// Which config bounds are Python ints, for [`Format::ReferenceJson`](super::Format)
+    /// (not stored: the reference's file shows it by writing `30` or `30.0`).
+    #[serde(skip)]
+    pub config_forms: super::ConfigForms,
 }
 
 impl FileMetadata {
@@ -174,6 +178,7 @@ impl FileMetadata {
             generator: Some(concat!("dpa ", env!("CARGO_PKG_VERSION")).to_string()),
             start_id: None,
             seeding: None,
+            config_forms: super::ConfigForms::Integral,
         }
     }
 }

@@ -12,8 +12,10 @@ pub mod json;
 pub mod jsonl;
 pub mod limits;
 mod metadata;
+mod pyrepr;
 mod reader;
 mod record;
+pub mod reference;
 pub mod resume;
 mod sink;
 
@@ -25,11 +27,13 @@ pub use binary::BincodeWriter;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
 pub use metadata::{FileMetadata, SeedingInfo, SeedingMode};
+pub use pyrepr::python_repr;
 pub use reader::{
     read_records, read_records_from, read_records_from_with, read_records_with, FileInfo,
     RecordHandler,
 };
 pub use record::{write_record, RecordStyle};
+pub use reference::{ConfigForms, ReferenceWriter};
 pub use sink::AnySink;
 
 use crate::params::Params;
@@ -55,6 +59,11 @@ pub enum Format {
     Jsonl,
     /// The compact binary format (see [`binary`]), extension `.bin`.
     Bincode,
+    /// The reference's own JSON file, byte for byte ([`reference`]): what
+    /// `generate_augmentation_chain(..., save_path=...)` writes. Read back as [`Format::Json`]
+    /// (the same document, without `sample_id`s); not in [`Format::ALL`].
+    #[serde(rename = "reference-json")]
+    ReferenceJson,
 }
 
 impl Format {
@@ -73,6 +82,7 @@ impl Format {
             Format::Json => "json",
             Format::Jsonl => "jsonl",
             Format::Bincode => "bincode",
+            Format::ReferenceJson => "reference-json",
         }
     }
 
@@ -85,7 +95,7 @@ impl Format {
     /// ```
     pub const fn extension(self) -> &'static str {
         match self {
-            Format::Json => "json",
+            Format::Json | Format::ReferenceJson => "json",
             Format::Jsonl => "jsonl",
             Format::Bincode => "bin",
         }

@@ -210,7 +210,8 @@ where
     let input = io::Cursor::new(prefix).chain(input);
     match format {
         Format::Jsonl => super::jsonl::read(input, path, handler),
-        Format::Json => super::json::read(input, path, handler, reopen),
+        // Detection finds the reference's file as the JSON document it is.
+        Format::Json | Format::ReferenceJson => super::json::read(input, path, handler, reopen),
         Format::Bincode => super::binary::read_binary(input, path, handler),
     }
 }

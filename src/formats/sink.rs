@@ -6,6 +6,7 @@ use super::binary::{BinaryFormat, BincodeWriter};
 use super::json::{JsonFormat, JsonWriter};
 use super::jsonl::{JsonlFormat, JsonlWriter};
 use super::metadata::FileMetadata;
+use super::reference::{ReferenceFormat, ReferenceWriter};
 use super::{FileFormat, Format, RecordSink};
 use crate::params::Params;
 use crate::stats::Statistics;
@@ -35,6 +36,8 @@ pub enum AnySink<W: Write> {
     Jsonl(JsonlWriter<W>),
     /// The binary format.
     Bincode(BincodeWriter<W>),
+    /// The reference's own JSON file.
+    Reference(ReferenceWriter<W>),
 }
 
 impl<W: Write> AnySink<W> {
@@ -44,6 +47,7 @@ impl<W: Write> AnySink<W> {
             Format::Json => AnySink::Json(JsonFormat::create(out, metadata)?),
             Format::Jsonl => AnySink::Jsonl(JsonlFormat::create(out, metadata)?),
             Format::Bincode => AnySink::Bincode(BinaryFormat::create(out, metadata)?),
+            Format::ReferenceJson => AnySink::Reference(ReferenceFormat::create(out, metadata)?),
         })
     }
 
@@ -53,6 +57,7 @@ impl<W: Write> AnySink<W> {
             Format::Json => AnySink::Json(JsonFormat::resume(out, records)),
             Format::Jsonl => AnySink::Jsonl(JsonlFormat::resume(out, records)),
             Format::Bincode => AnySink::Bincode(BinaryFormat::resume(out, records)),
+            Format::ReferenceJson => AnySink::Reference(ReferenceFormat::resume(out, records)),
         }
     }
 
@@ -70,6 +75,7 @@ impl<W: Write> AnySink<W> {
             AnySink::Json(w) => w.into_inner(),
             AnySink::Jsonl(_) => Vec::new(),
             AnySink::Bincode(w) => w.into_inner(),
+            AnySink::Reference(w) => w.into_inner(),
         })
     }
 
@@ -106,6 +112,7 @@ impl<W: Write> AnySink<W> {
         match format {
             Format::Json => super::json::encode(records, position, out),
             Format::Jsonl => super::jsonl::encode(records, out),
+            Format::ReferenceJson => super::reference::encode(records, position, out),
             Format::Bincode => {
                 let mut sink = BinaryFormat::resume(std::mem::take(out), position);
                 let written = records.iter().try_for_each(|p| sink.write_record(p));
@@ -123,6 +130,7 @@ impl<W: Write> AnySink<W> {
             AnySink::Json(w) => w.advance(records),
             AnySink::Jsonl(_) => {}
             AnySink::Bincode(w) => w.advance(records),
+            AnySink::Reference(w) => w.advance(records),
         }
         self.get_mut().write_all(bytes)
     }
@@ -133,6 +141,7 @@ impl<W: Write> AnySink<W> {
             AnySink::Json(w) => w.get_mut(),
             AnySink::Jsonl(w) => w.get_mut(),
             AnySink::Bincode(w) => w.get_mut(),
+            AnySink::Reference(w) => w.get_mut(),
         }
     }
 }
@@ -146,6 +155,7 @@ impl<W: Write> RecordSink for AnySink<W> {
             AnySink::Json(w) => w.write_record(record),
             AnySink::Jsonl(w) => w.write_record(record),
             AnySink::Bincode(w) => w.write_record(record),
+            AnySink::Reference(w) => w.write_record(record),
         }
     }
 
@@ -154,6 +164,7 @@ impl<W: Write> RecordSink for AnySink<W> {
             AnySink::Json(w) => w.finish(statistics),
             AnySink::Jsonl(w) => w.finish(statistics),
             AnySink::Bincode(w) => w.finish(statistics),
+            AnySink::Reference(w) => w.finish(statistics),
         }
     }
 }
