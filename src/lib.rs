@@ -41,6 +41,7 @@ pub mod seeding;
 pub mod split;
 pub mod stats;
 pub mod write;
+mod writeback;
 
 pub use atomic::AtomicFile;
 pub use batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher, SizeDecision};

@@ -115,11 +115,13 @@ impl Moments {
             0 => (fraction, 0),
             e => (fraction | 1 << 52, e - 1),
         };
-        let sign: i128 = if bits >> 63 == 0 { 1 } else { -1 };
+        // 0 for a positive value, -1 for a negative one: `(d ^ neg) - neg` is ±d,
+        // without a branch the signs of random data would mispredict.
+        let neg = -((bits >> 63) as i128);
         let (k, r) = ((p >> 6) as usize, p & 63);
         let shifted = u128::from(m) << r;
-        self.sum[k] += sign * i128::from(shifted as u64);
-        self.sum[k + 1] += sign * i128::from((shifted >> 64) as u64);
+        self.sum[k] += (i128::from(shifted as u64) ^ neg) - neg;
+        self.sum[k + 1] += (i128::from((shifted >> 64) as u64) ^ neg) - neg;
         // x² = m² · 2^(2p - 2148).
         let square = u128::from(m) * u128::from(m);
         let q = 2 * p;
