@@ -12,7 +12,7 @@ use crate::stats::StatsAccumulator;
 
 /// Encoded bytes the writer lets the workers hold ahead of it: chunks being encoded,
 /// encoded, or waiting for their turn to be written.
-pub const ENCODE_BUDGET: usize = 32 << 20;
+pub const ENCODE_BUDGET: usize = 16 << 20;
 
 /// More than any record takes in any format (a JSON record with a 20-digit id and rank,
 /// five 24-character floats and the hash is under 300 bytes).
@@ -79,7 +79,7 @@ impl EncodedChunk {
 /// How a writer cuts its ids for the workers: `(chunk, window)`, the records per
 /// encoded chunk and the chunks in flight, so that `chunk · window` records of any
 /// format fit in [`ENCODE_BUDGET`] while every thread has two chunks to work on.
-/// `chunk` is at most the engine's chunk size and `batch_size`.
+/// `chunk` is at most the engine's chunk size and `batch_size`, and at least 256.
 ///
 /// # Examples
 ///
