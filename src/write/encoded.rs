@@ -5,7 +5,7 @@ use std::io;
 
 use crate::engine::Engine;
 use crate::formats::{AnySink, Format};
-use crate::params::Generator;
+use crate::params::{Generator, Params};
 use crate::seeding::Seeding;
 use crate::split::IdRange;
 use crate::stats::StatsAccumulator;
@@ -57,23 +57,67 @@ impl EncodedChunk {
         position: u64,
         statistics: bool,
     ) -> io::Result<EncodedChunk> {
-        let n = usize::try_from(ids.count_ids()).unwrap_or(usize::MAX);
-        let mut records = Vec::with_capacity(n);
-        generator.generate_into(seeding, ids, &mut records);
-        let per_record = if format == Format::Bincode { 128 } else { 256 };
-        let mut bytes = Vec::with_capacity(n.saturating_mul(per_record));
-        AnySink::<Vec<u8>>::encode_records(format, position, &records, &mut bytes)?;
-        let stats = statistics.then(|| {
-            let mut acc = StatsAccumulator::new();
-            acc.extend(&records);
-            acc
-        });
-        Ok(EncodedChunk {
-            bytes,
-            records: records.len() as u64,
-            stats,
+        Self::encode_into(
+            Vec::new(),
+            generator,
+            seeding,
+            ids,
+            format,
+            position,
+            statistics,
+        )
+    }
+
+    /// As [`EncodedChunk::encode`], into `bytes` (cleared first): a writer hands the
+    /// buffers it has written back to its workers, so that a long run does not
+    /// allocate (and fault in) fresh memory for every chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::write::EncodedChunk;
+    /// use dpa::{Format, Generator, Preset, Seeding};
+    /// let g = Generator::new(Preset::Mild.config()).unwrap();
+    /// let spare = Vec::with_capacity(1 << 16);
+    /// let ids = dpa::id_range(0, 10).unwrap();
+    /// let chunk = EncodedChunk::encode_into(spare, &g, Seeding::Plain, ids, Format::Bincode, 0, false).unwrap();
+    /// assert_eq!(chunk.records, 10);
+    /// assert!(chunk.bytes.capacity() >= 1 << 16);
+    /// ```
+    pub fn encode_into(
+        mut bytes: Vec<u8>,
+        generator: &Generator,
+        seeding: Seeding,
+        ids: IdRange,
+        format: Format,
+        position: u64,
+        statistics: bool,
+    ) -> io::Result<EncodedChunk> {
+        RECORDS.with_borrow_mut(|records| {
+            records.clear();
+            generator.generate_into(seeding, ids, records);
+            let per_record = if format == Format::Bincode { 128 } else { 256 };
+            bytes.clear();
+            bytes.reserve(records.len().saturating_mul(per_record));
+            AnySink::<Vec<u8>>::encode_records(format, position, records, &mut bytes)?;
+            let stats = statistics.then(|| {
+                let mut acc = StatsAccumulator::new();
+                acc.extend(records.iter());
+                acc
+            });
+            Ok(EncodedChunk {
+                bytes,
+                records: records.len() as u64,
+                stats,
+            })
         })
     }
+}
+
+thread_local! {
+    /// Each worker's buffer of generated records, reused from chunk to chunk (at most
+    /// one chunk's worth per thread).
+    static RECORDS: std::cell::RefCell<Vec<Params>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// How a writer cuts its ids for the workers: `(chunk, window)`, the records per

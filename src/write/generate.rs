@@ -112,11 +112,14 @@ fn write_encoded(
     let (generator, seeding) = (what.generator.clone(), what.seeding);
     let (format, statistics) = (options.format, options.statistics);
     let (first, position) = (remaining.start(), file.records());
+    // Written buffers go back to the workers: at most `window` + threads of them exist.
+    let (spare_tx, spare_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
     let chunks = what
         .engine
         .map_chunks(remaining, chunk, window, move |_, ids| {
             let at = position + (ids.start() - first);
-            EncodedChunk::encode(&generator, seeding, ids, format, at, statistics)
+            let buffer = spare_rx.try_recv().unwrap_or_default();
+            EncodedChunk::encode_into(buffer, &generator, seeding, ids, format, at, statistics)
         });
     let mut metrics = BatchMetrics::new(BatchStrategy::Sequential);
     let mut write_time = Duration::ZERO;
@@ -128,6 +131,7 @@ fn write_encoded(
         write_time += t.elapsed();
         metrics.record_batch(encoded.records as usize, encoded.bytes.len());
         progress(file.records());
+        let _ = spare_tx.send(encoded.bytes);
     }
     let secs = started.elapsed().as_secs_f64();
     if secs > 0.0 {
