@@ -234,3 +234,63 @@ fn float_text_is_python_repr() {
     }
     assert_eq!(checked, values.len());
 }
+
+#[test]
+fn convert_to_the_reference_layout_needs_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    for input in [fifo.as_path(), Path::new("-")] {
+        let out = dpa()
+            .arg("convert")
+            .arg(input)
+            .args(["--preset", "mild", "--layout", "reference", "-o"])
+            .arg(dir.path().join("out.json"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{input:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("regular file"));
+    }
+}
+
+#[test]
+fn an_interrupted_reference_layout_file_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.json");
+    run_ok(
+        dpa()
+            .args([
+                "generate",
+                "-q",
+                "-n",
+                "5000",
+                "--layout",
+                "reference",
+                "-o",
+            ])
+            .arg(&full),
+    );
+    let bytes = std::fs::read(&full).unwrap();
+    for cut in [10, 2000, 300_000, bytes.len() - 3] {
+        let out = dir.path().join("cut.json");
+        std::fs::write(dir.path().join("cut.json.partial"), &bytes[..cut]).unwrap();
+        run_ok(
+            dpa()
+                .args([
+                    "generate",
+                    "-q",
+                    "-n",
+                    "5000",
+                    "--layout",
+                    "reference",
+                    "--resume",
+                    "-o",
+                ])
+                .arg(&out),
+        );
+        assert!(std::fs::read(&out).unwrap() == bytes, "cut at {cut}");
+        std::fs::remove_file(&out).unwrap();
+    }
+}

@@ -151,10 +151,12 @@ pub fn run(args: ConvertArgs) -> CmdResult {
 /// The number of records in `input`, read once beforehand: the reference's layout
 /// writes it before the records.
 fn count_records(input: &Path) -> Result<u64, Failure> {
-    if is_stdout(input) {
-        return Err(Failure::usage_msg(
-            "--layout reference writes the number of records first: the input must be a file, not -",
-        ));
+    // Read twice: a pipe or a device would be consumed (or wait) the first time.
+    if is_stdout(input) || !std::fs::metadata(input).is_ok_and(|m| m.is_file()) {
+        return Err(Failure::usage_msg(format!(
+            "--layout reference writes the number of records first, so the input is read twice: {} must be a regular file",
+            input.display()
+        )));
     }
     let mut n = 0u64;
     dpa::read_records(input, |_| {
