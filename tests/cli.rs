@@ -637,3 +637,62 @@ fn writing_to_dev_null_keeps_it_a_device() {
     let meta = std::fs::metadata("/dev/null").unwrap();
     assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
 }
+
+/// Exact statistics: the same bits wherever they are stored or recomputed — the JSON
+/// document's, the binary trailer's, `--stats`, and `dpa stats` of each format — for a
+/// range generated with different threads, chunk sizes and batch strategies.
+#[test]
+fn statistics_are_the_same_bits_in_every_format_and_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |v: &Value| serde_json::to_string(v).unwrap();
+    let runs: [(&str, &[&str]); 4] = [
+        ("a.json", &["--threads", "1", "--chunk-size", "1000"]),
+        ("b.bin", &["--threads", "2", "--chunk-size", "777"]),
+        (
+            "c.jsonl",
+            &[
+                "--threads",
+                "3",
+                "--batch-strategy",
+                "adaptive",
+                "--batch-size",
+                "100",
+            ],
+        ),
+        (
+            "d.json",
+            &[
+                "--threads",
+                "2",
+                "--batch-strategy",
+                "round-robin",
+                "--lanes",
+                "3",
+            ],
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (name, extra) in runs {
+        let path = dir.path().join(name);
+        let side = dir.path().join(format!("{name}.stats.json"));
+        dpa()
+            .args(["generate", "-q", "-n", "30011", "--start-id", "17", "-o"])
+            .arg(&path)
+            .arg("--stats")
+            .arg(&side)
+            .args(extra)
+            .assert()
+            .success();
+        let out = dpa().arg("stats").arg(&path).output().unwrap();
+        assert!(out.status.success());
+        let recomputed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let stored: Value = serde_json::from_slice(&std::fs::read(&side).unwrap()).unwrap();
+        seen.push(text(&recomputed));
+        seen.push(text(&stored));
+        if name.ends_with(".json") {
+            let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            seen.push(text(&doc["statistics"]));
+        }
+    }
+    assert!(seen.iter().all(|s| *s == seen[0]), "{seen:#?}");
+}

@@ -59,7 +59,7 @@ pub enum Format {
     Jsonl,
     /// The compact binary format (see [`binary`]), extension `.bin`.
     Bincode,
-    /// The reference's own JSON file, byte for byte ([`reference`]): what
+    /// The reference's own JSON file, byte for byte ([`reference`](mod@reference)): what
     /// `generate_augmentation_chain(..., save_path=...)` writes. Read back as [`Format::Json`]
     /// (the same document, without `sample_id`s); not in [`Format::ALL`].
     #[serde(rename = "reference-json")]
