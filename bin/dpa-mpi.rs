@@ -75,6 +75,13 @@ enum Command {
         /// rank-aware (the reference's) or global (independent of the rank count).
         #[arg(long, value_enum, default_value = "rank-aware")]
         seeding: SeedingArg,
+        /// Seed-and-epoch seeding ("S:E:id"): the values depend on (seed, epoch, id) only,
+        /// the same for any number of ranks, and differ from epoch to epoch.
+        #[arg(long, value_name = "S", conflicts_with_all = ["base_seed", "seeding"])]
+        seed: Option<u64>,
+        /// The epoch of seed-and-epoch seeding (with --seed; default 0).
+        #[arg(long, value_name = "E", requires = "seed")]
+        epoch: Option<u64>,
         /// Shard format.
         #[arg(long, value_name = "FORMAT", value_enum, default_value = "jsonl")]
         format: FormatArg,
@@ -252,6 +259,8 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
             start_id,
             base_seed,
             seeding,
+            seed,
+            epoch,
             format,
             threads,
             output_dir,
@@ -262,10 +271,12 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                 config: config.resolve()?,
                 num_samples: *num_samples,
                 start_id: *start_id,
-                base_seed: *base_seed,
-                seeding: match seeding {
-                    SeedingArg::RankAware => GlobalSeeding::RankAware,
-                    SeedingArg::Global => GlobalSeeding::Global,
+                base_seed: seed.unwrap_or(*base_seed),
+                epoch: epoch.unwrap_or(0),
+                seeding: match (seed, seeding) {
+                    (Some(_), _) => GlobalSeeding::Keyed,
+                    (None, SeedingArg::RankAware) => GlobalSeeding::RankAware,
+                    (None, SeedingArg::Global) => GlobalSeeding::Global,
                 },
                 format: Format::from(*format),
                 threads: *threads,

@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         num_samples: 1_000_003,
         start_id: 0,
         base_seed: 0,
+        epoch: 0,
         seeding: GlobalSeeding::RankAware,
         format: Format::Bincode,
         threads: Some(1),

@@ -39,6 +39,8 @@ const IV: [u32; 8] = [
 /// assert_eq!(Seeding::Plain.seed_string(42, &mut buf), b"42");
 /// let ra = Seeding::RankAware { base_seed: 0, rank: 1 };
 /// assert_eq!(ra.seed_string(42, &mut buf), b"0:1:42");
+/// let keyed = Seeding::Keyed { seed: 7, epoch: 2 };
+/// assert_eq!(keyed.seed_string(42, &mut buf), b"7:2:42");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Seeding {
@@ -51,6 +53,18 @@ pub enum Seeding {
         base_seed: u64,
         /// Rank that owns the sample.
         rank: u64,
+    },
+    /// Seed and epoch: `"{seed}:{epoch}:{sample_id}"`. A sample's values depend on
+    /// (seed, epoch, id) only — not on which rank computes it, nor on how many ranks
+    /// there are — and change from epoch to epoch. The string is the reference's
+    /// rank-aware one with `base_seed = seed`, `rank = epoch`, so the reference reproduces
+    /// it with `gen_distributed_augmentation_params(id, rank=epoch, config=cfg,
+    /// base_seed=seed, world_size=epoch + 1)`; records carry no `rank`.
+    Keyed {
+        /// The run's seed.
+        seed: u64,
+        /// The epoch.
+        epoch: u64,
     },
 }
 
@@ -75,26 +89,35 @@ impl Seeding {
             len += bytes.len();
         };
         let mut itoa = itoa::Buffer::new();
-        if let Seeding::RankAware { base_seed, rank } = *self {
-            put(itoa.format(base_seed).as_bytes());
+        if let Seeding::RankAware {
+            base_seed: first,
+            rank: second,
+        }
+        | Seeding::Keyed {
+            seed: first,
+            epoch: second,
+        } = *self
+        {
+            put(itoa.format(first).as_bytes());
             put(b":");
-            put(itoa.format(rank).as_bytes());
+            put(itoa.format(second).as_bytes());
             put(b":");
         }
         put(itoa.format(sample_id).as_bytes());
         &buf[..len]
     }
 
-    /// The rank, for rank-aware seeding.
+    /// The rank, for rank-aware seeding (the records it makes carry it).
     ///
     /// # Examples
     ///
     /// ```
     /// assert_eq!(dpa::Seeding::Plain.rank(), None);
+    /// assert_eq!(dpa::Seeding::Keyed { seed: 1, epoch: 3 }.rank(), None);
     /// ```
     pub fn rank(&self) -> Option<u64> {
         match *self {
-            Seeding::Plain => None,
+            Seeding::Plain | Seeding::Keyed { .. } => None,
             Seeding::RankAware { rank, .. } => Some(rank),
         }
     }

@@ -696,3 +696,83 @@ fn statistics_are_the_same_bits_in_every_format_and_every_run() {
     }
     assert!(seen.iter().all(|s| *s == seen[0]), "{seen:#?}");
 }
+
+/// `--seed S --epoch E`: every format records the seeding and verifies; the values are
+/// those of `dpa params` with the same flags; epochs differ; with --rank it is a usage
+/// error; JSON Lines (no metadata) verify only with the flags.
+#[test]
+fn seed_and_epoch_seeding_is_recorded_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = |epoch: &str| {
+        let out = dpa()
+            .args([
+                "generate",
+                "-q",
+                "-n",
+                "300",
+                "--start-id",
+                "40",
+                "--seed",
+                "9",
+                "--epoch",
+            ])
+            .arg(epoch)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (e0, e1) = (lines("0"), lines("1"));
+    assert_ne!(e0, e1, "epochs differ");
+    assert!(!e1.contains("\"rank\""), "keyed records carry no rank");
+    let params = dpa()
+        .args(["params", "42", "--seed", "9", "--epoch", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(params.stdout).unwrap().trim(),
+        e1.lines().nth(2).unwrap(),
+        "params of id 42 = the generated record"
+    );
+    for ext in ["json", "bin"] {
+        let path = dir.path().join(format!("k.{ext}"));
+        dpa()
+            .args([
+                "generate", "-q", "-n", "1000", "--seed", "9", "--epoch", "2", "-o",
+            ])
+            .arg(&path)
+            .assert()
+            .success();
+        dpa().arg("verify").arg(&path).assert().success();
+    }
+    let jsonl = dir.path().join("k.jsonl");
+    std::fs::write(&jsonl, &e1).unwrap();
+    dpa()
+        .arg("verify")
+        .arg(&jsonl)
+        .arg("--preset")
+        .arg("moderate")
+        .assert()
+        .code(1);
+    dpa()
+        .arg("verify")
+        .arg(&jsonl)
+        .args(["--preset", "moderate", "--seed", "9", "--epoch", "1"])
+        .assert()
+        .success();
+    dpa()
+        .args([
+            "generate",
+            "-n",
+            "5",
+            "--seed",
+            "1",
+            "--rank",
+            "0",
+            "--world-size",
+            "2",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--seed/--epoch and --rank"));
+}

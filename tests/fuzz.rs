@@ -213,6 +213,7 @@ fn merge_survives_damaged_manifests_and_shards() {
             num_samples: 30,
             start_id: 0,
             base_seed: 0,
+            epoch: 0,
             seeding: GlobalSeeding::RankAware,
             format,
             threads: Some(1),

@@ -177,6 +177,7 @@ fn distributed_outputs(dir: &Path, got: &mut BTreeMap<String, String>) {
             num_samples: 301,
             start_id: 5,
             base_seed: 3,
+            epoch: 0,
             seeding,
             format,
             threads: Some(2),

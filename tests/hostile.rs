@@ -658,6 +658,7 @@ fn run_two_ranks(dir: &Path) -> serde_json::Value {
         num_samples: 100,
         start_id: 0,
         base_seed: 0,
+        epoch: 0,
         seeding: GlobalSeeding::RankAware,
         format: dpa::Format::Jsonl,
         threads: Some(1),

@@ -11,6 +11,7 @@ use dpa::write::{generate_to, Generation, WriteOptions};
 use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, SeedingInfo};
 
 use super::engine_args::{BatchArgs, EngineArgs};
+use super::key_args::KeyArgs;
 use super::layout::{config_forms, with_layout, LayoutArg};
 use super::output::{check_distinct, destination, is_stdout, Output};
 use super::progress::records_bar;
@@ -38,6 +39,8 @@ pub struct GenerateArgs {
     /// Base seed of rank-aware seeding (with --rank; default 0).
     #[arg(long, value_name = "B", requires = "rank")]
     pub base_seed: Option<u64>,
+    #[command(flatten)]
+    pub key: KeyArgs,
     /// Output format (default: from the output's extension .json/.jsonl/.bin; jsonl for stdout).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::common::format_arg::FormatArg>,
@@ -99,7 +102,9 @@ impl Plan {
     fn new(args: &GenerateArgs) -> Result<Plan, Failure> {
         let generator = Arc::new(crate::common::kernel::generator(args.config.resolve()?)?);
         id_range(args.start_id, args.num_samples)?;
+        let keyed = args.key.seeding(args.rank.is_some())?;
         let (seeding, first, count) = match (args.rank, args.world_size) {
+            _ if keyed.is_some() => (keyed.unwrap_or_default(), args.start_id, args.num_samples),
             (Some(rank), Some(world_size)) => {
                 let shard = split_range(args.num_samples, world_size, rank)?;
                 let seeding = Seeding::RankAware {
@@ -235,6 +240,7 @@ fn print_summary(
             "rank {rank} of {}, base seed {base_seed}",
             args.world_size.unwrap_or(1)
         ),
+        Seeding::Keyed { seed, epoch } => format!("seed {seed}, epoch {epoch}"),
     };
     let (count, first) = (plan.count, plan.first);
     let made = count - done;

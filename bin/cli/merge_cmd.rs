@@ -72,14 +72,7 @@ fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
 
 /// The seeding of rank `rank`'s records.
 fn seeding_of(m: &Manifest, rank: u64) -> Seeding {
-    if m.seeding == GlobalSeeding::Global {
-        Seeding::Plain
-    } else {
-        Seeding::RankAware {
-            base_seed: m.base_seed,
-            rank,
-        }
-    }
+    m.seeding.rank_seeding(m.base_seed, m.epoch, rank)
 }
 
 /// Checks everything the manifest says about its shards, before any shard is read.
@@ -207,10 +200,9 @@ impl RecordHandler for Copy<'_> {
                 "written with another config than the manifest's",
             ));
         }
-        let want = SeedingInfo::new(
-            seeding_of(m, self.rank),
-            (m.seeding == GlobalSeeding::RankAware).then_some(m.world_size),
-        );
+        let want = m
+            .seeding
+            .shard_info(m.base_seed, m.epoch, self.rank, m.world_size);
         if meta.seeding.as_ref().is_some_and(|s| *s != want) {
             return Err(Error::data_of(
                 dpa::error::DataKind::Mismatch,
@@ -320,17 +312,21 @@ pub fn run(args: MergeArgs) -> CmdResult {
     check_distinct(&inputs, &[("--output", &args.output)])?;
     let generator = crate::common::kernel::generator(m.config.clone())?;
 
-    let global = m.seeding == GlobalSeeding::Global;
     let mut meta = FileMetadata::for_config(m.config.clone(), Some(m.num_samples));
     meta.start_id = Some(m.start_id);
-    meta.seeding = Some(if global {
-        SeedingInfo::new(Seeding::Plain, None)
+    // The merged file is the whole range: plain and keyed seeding describe it as
+    // `dpa generate` would (rank 0's seeding is every rank's); rank-aware records keep
+    // their own ranks.
+    meta.seeding = Some(if m.seeding != GlobalSeeding::RankAware {
+        SeedingInfo::new(seeding_of(&m, 0), None)
     } else {
         SeedingInfo {
             mode: SeedingMode::RankAware,
             base_seed: Some(m.base_seed),
             rank: None,
             world_size: Some(m.world_size),
+            seed: None,
+            epoch: None,
         }
     });
     let options = WriteOptions {

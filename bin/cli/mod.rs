@@ -5,6 +5,7 @@ pub mod config_flags;
 pub mod convert_cmd;
 pub mod engine_args;
 pub mod generate;
+pub mod key_args;
 pub mod layout;
 pub mod merge_cmd;
 pub mod output;

@@ -32,6 +32,8 @@ pub struct ParamsArgs {
     /// Base seed of rank-aware seeding (default 0).
     #[arg(long, value_name = "B", requires = "rank")]
     pub base_seed: Option<u64>,
+    #[command(flatten)]
+    pub key: super::key_args::KeyArgs,
 }
 
 /// Calls `emit` for each whitespace-separated id of `path` (- for stdin), streaming:
@@ -89,12 +91,14 @@ pub fn run(args: ParamsArgs) -> CmdResult {
     if args.ids.is_empty() && args.ids_file.is_none() {
         return Err(Failure::usage_msg("no sample ids: give IDs or --ids-file"));
     }
-    let seeding = match args.rank {
-        Some(rank) => Seeding::RankAware {
+    let keyed = args.key.seeding(args.rank.is_some())?;
+    let seeding = match (keyed, args.rank) {
+        (Some(keyed), _) => keyed,
+        (None, Some(rank)) => Seeding::RankAware {
             base_seed: args.base_seed.unwrap_or(0),
             rank,
         },
-        None => Seeding::Plain,
+        (None, None) => Seeding::Plain,
     };
     let mut out = Output::open(Path::new("-"))?;
     let mut line = String::with_capacity(256);

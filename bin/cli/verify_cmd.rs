@@ -29,6 +29,9 @@ pub struct VerifyArgs {
     /// Base seed of rank-aware records (default: the file's, else 0).
     #[arg(long, value_name = "B")]
     pub base_seed: Option<u64>,
+    /// Seed and epoch of keyed records (default: the file's; needed for JSON Lines).
+    #[command(flatten)]
+    pub key: super::key_args::KeyArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -39,8 +42,11 @@ struct Verifier<'a> {
     path: &'a Path,
     flags: &'a ConfigArgs,
     base_seed_flag: Option<u64>,
+    key_flags: Option<Seeding>,
     generator: Option<Arc<Generator>>,
     base_seed: u64,
+    /// Seed-and-epoch seeding, from the flags or the file's metadata.
+    keyed: Option<Seeding>,
     pool: &'a dpa::Engine,
     kernel: dpa::kernel::Kernel,
     block: Vec<Params>,
@@ -58,16 +64,16 @@ impl Verifier<'_> {
         let Some(g) = self.generator.clone() else {
             return Ok(());
         };
-        let base_seed = self.base_seed;
+        let (base_seed, keyed) = (self.base_seed, self.keyed);
         let block = std::mem::take(&mut self.block);
         let first_bad = self.pool.install(|| {
-            block
-                .par_iter()
-                .position_first(|p| !p.bit_eq(&g.generate(seeding_of(p, base_seed), p.sample_id)))
+            block.par_iter().position_first(|p| {
+                !p.bit_eq(&g.generate(seeding_of(p, base_seed, keyed), p.sample_id))
+            })
         });
         if let Some(i) = first_bad {
             let p = &block[i];
-            let want = g.generate(seeding_of(p, base_seed), p.sample_id);
+            let want = g.generate(seeding_of(p, base_seed, keyed), p.sample_id);
             return Err(Error::data_of(
                 dpa::error::DataKind::Mismatch,
                 self.path,
@@ -89,11 +95,13 @@ impl Verifier<'_> {
     }
 }
 
-/// How a record was seeded: rank-aware when it carries a rank.
-fn seeding_of(p: &Params, base_seed: u64) -> Seeding {
-    match p.rank {
-        Some(rank) => Seeding::RankAware { base_seed, rank },
-        None => Seeding::Plain,
+/// How a record was seeded: as the file or the flags say when keyed, else rank-aware
+/// when it carries a rank, else plain.
+fn seeding_of(p: &Params, base_seed: u64, keyed: Option<Seeding>) -> Seeding {
+    match (keyed, p.rank) {
+        (Some(keyed), _) => keyed,
+        (None, Some(rank)) => Seeding::RankAware { base_seed, rank },
+        (None, None) => Seeding::Plain,
     }
 }
 
@@ -138,6 +146,11 @@ impl RecordHandler for Verifier<'_> {
                     .and_then(|s| s.base_seed)
             })
             .unwrap_or(0);
+        let from_file = metadata
+            .and_then(|m| m.seeding.as_ref())
+            .and_then(|s| s.seeding())
+            .filter(|s| matches!(s, Seeding::Keyed { .. }));
+        self.keyed = self.key_flags.or(from_file);
         Ok(())
     }
 
@@ -169,8 +182,10 @@ pub fn run(args: VerifyArgs) -> CmdResult {
         path: &args.file,
         flags: &args.config,
         base_seed_flag: args.base_seed,
+        key_flags: args.key.seeding(false)?,
         generator: None,
         base_seed: 0,
+        keyed: None,
         pool: &engine,
         kernel: crate::common::kernel::kernel()?,
         block: Vec::with_capacity(BLOCK),

@@ -27,6 +27,10 @@ pub enum GlobalSeeding {
     /// Plain seeding: the shards together equal `dpa generate` of the whole range,
     /// whatever the number of ranks.
     Global,
+    /// Seed and epoch ([`Seeding::Keyed`] with `seed = base_seed`): the shards together
+    /// equal `dpa generate --seed S --epoch E` of the whole range, whatever the number of
+    /// ranks.
+    Keyed,
 }
 
 impl GlobalSeeding {
@@ -41,7 +45,38 @@ impl GlobalSeeding {
         match self {
             GlobalSeeding::RankAware => "rank-aware",
             GlobalSeeding::Global => "global",
+            GlobalSeeding::Keyed => "keyed",
         }
+    }
+
+    /// The seeding of rank `rank`'s records in a job with this mode, `base_seed` (the
+    /// seed, when keyed) and `epoch`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::{distributed::GlobalSeeding, Seeding};
+    /// assert_eq!(GlobalSeeding::Keyed.rank_seeding(7, 2, 3), Seeding::Keyed { seed: 7, epoch: 2 });
+    /// assert_eq!(GlobalSeeding::RankAware.rank_seeding(7, 2, 3), Seeding::RankAware { base_seed: 7, rank: 3 });
+    /// ```
+    pub fn rank_seeding(self, base_seed: u64, epoch: u64, rank: u64) -> Seeding {
+        match self {
+            GlobalSeeding::RankAware => Seeding::RankAware { base_seed, rank },
+            GlobalSeeding::Global => Seeding::Plain,
+            GlobalSeeding::Keyed => Seeding::Keyed {
+                seed: base_seed,
+                epoch,
+            },
+        }
+    }
+
+    /// The seeding a shard's metadata records (the world size only where the values
+    /// depend on it: rank-aware).
+    pub fn shard_info(self, base_seed: u64, epoch: u64, rank: u64, size: u64) -> SeedingInfo {
+        SeedingInfo::new(
+            self.rank_seeding(base_seed, epoch, rank),
+            (self == GlobalSeeding::RankAware).then_some(size),
+        )
     }
 }
 
@@ -60,8 +95,10 @@ pub struct GenerateJob {
     pub num_samples: u64,
     /// First sample id.
     pub start_id: u64,
-    /// Base seed (rank-aware seeding).
+    /// Base seed (rank-aware seeding), or the seed (keyed).
     pub base_seed: u64,
+    /// The epoch (keyed seeding; 0 otherwise).
+    pub epoch: u64,
     /// Seeding mode.
     pub seeding: GlobalSeeding,
     /// Shard format.
@@ -124,26 +161,20 @@ impl GenerateJob {
     /// This rank's shard: its ids and seeding.
     pub fn shard(&self, rank: u64, size: u64) -> Result<(u64, u64, Seeding), ConfigError> {
         let r = split_range(self.num_samples, size, rank)?;
-        let seeding = match self.seeding {
-            GlobalSeeding::RankAware => Seeding::RankAware {
-                base_seed: self.base_seed,
-                rank,
-            },
-            GlobalSeeding::Global => Seeding::Plain,
-        };
+        let seeding = self.seeding.rank_seeding(self.base_seed, self.epoch, rank);
         Ok((self.start_id + r.start, r.end - r.start, seeding))
     }
 
     /// The metadata of a rank's shard file: what `dpa generate` writes for the same
     /// shard (rank-aware) or range (global).
     pub fn shard_metadata(&self, rank: u64, size: u64) -> Result<FileMetadata, ConfigError> {
-        let (first, count, seeding) = self.shard(rank, size)?;
+        let (first, count, _) = self.shard(rank, size)?;
         let mut meta = FileMetadata::for_config(self.config.clone(), Some(count));
         meta.start_id = Some(first);
-        meta.seeding = Some(SeedingInfo::new(
-            seeding,
-            (self.seeding == GlobalSeeding::RankAware).then_some(size),
-        ));
+        meta.seeding = Some(
+            self.seeding
+                .shard_info(self.base_seed, self.epoch, rank, size),
+        );
         Ok(meta)
     }
 }
@@ -260,6 +291,7 @@ fn build_manifest(
         config: job.config.clone(),
         seeding: job.seeding,
         base_seed: job.base_seed,
+        epoch: job.epoch,
         world_size: size,
         num_samples: job.num_samples,
         start_id: job.start_id,

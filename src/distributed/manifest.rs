@@ -61,8 +61,11 @@ pub struct Manifest {
     pub config: AugmentationConfig,
     /// How the ranks seeded their records.
     pub seeding: GlobalSeeding,
-    /// Base seed of rank-aware seeding.
+    /// Base seed of rank-aware seeding, or the seed of keyed seeding.
     pub base_seed: u64,
+    /// The epoch of keyed seeding (0 otherwise; absent in manifests of earlier versions).
+    #[serde(default)]
+    pub epoch: u64,
     /// Number of ranks.
     pub world_size: u64,
     /// Samples in the whole run.

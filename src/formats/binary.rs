@@ -79,8 +79,8 @@ impl From<&FileMetadata> for BinHeader {
             }),
             seeding: m.seeding.as_ref().map(|s| BinSeeding {
                 mode: s.mode.name().to_string(),
-                base_seed: s.base_seed,
-                rank: s.rank,
+                base_seed: s.base_seed.or(s.seed),
+                rank: s.rank.or(s.epoch),
                 world_size: s.world_size,
             }),
             streaming: m.streaming,
@@ -94,14 +94,22 @@ impl TryFrom<BinHeader> for FileMetadata {
     fn try_from(h: BinHeader) -> Result<Self, String> {
         let seeding = match h.seeding {
             None => None,
-            Some(s) => Some(SeedingInfo {
-                mode: SeedingMode::from_name(&s.mode).ok_or_else(|| {
+            Some(s) => {
+                let mode = SeedingMode::from_name(&s.mode).ok_or_else(|| {
                     format!("unknown seeding mode '{}'", crate::error::shorten(&s.mode))
-                })?,
-                base_seed: s.base_seed,
-                rank: s.rank,
-                world_size: s.world_size,
-            }),
+                })?;
+                // Keyed seeding keeps its seed and epoch in the header's two number
+                // slots (the layout of version 1 is unchanged).
+                let keyed = mode == SeedingMode::Keyed;
+                Some(SeedingInfo {
+                    mode,
+                    base_seed: s.base_seed.filter(|_| !keyed),
+                    rank: s.rank.filter(|_| !keyed),
+                    world_size: s.world_size,
+                    seed: s.base_seed.filter(|_| keyed),
+                    epoch: s.rank.filter(|_| keyed),
+                })
+            }
         };
         Ok(FileMetadata {
             num_samples: h.num_samples,

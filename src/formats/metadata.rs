@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::AugmentationConfig;
 use crate::seeding::Seeding;
 
-/// A seeding mode, as files and manifests name it: `"plain"` or `"rank-aware"`.
+/// A seeding mode, as files and manifests name it: `"plain"`, `"rank-aware"` or `"keyed"`.
 ///
 /// # Examples
 ///
@@ -21,6 +21,8 @@ pub enum SeedingMode {
     Plain,
     /// The reference's distributed functions: `"{base_seed}:{rank}:{id}"`.
     RankAware,
+    /// Seed and epoch: `"{seed}:{epoch}:{id}"` ([`Seeding::Keyed`]).
+    Keyed,
 }
 
 impl SeedingMode {
@@ -35,6 +37,7 @@ impl SeedingMode {
         match self {
             SeedingMode::Plain => "plain",
             SeedingMode::RankAware => "rank-aware",
+            SeedingMode::Keyed => "keyed",
         }
     }
 
@@ -46,9 +49,13 @@ impl SeedingMode {
     /// assert_eq!(dpa::formats::SeedingMode::from_name("global"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<SeedingMode> {
-        [SeedingMode::Plain, SeedingMode::RankAware]
-            .into_iter()
-            .find(|m| m.name() == name)
+        [
+            SeedingMode::Plain,
+            SeedingMode::RankAware,
+            SeedingMode::Keyed,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
     }
 }
 
@@ -75,6 +82,12 @@ pub struct SeedingInfo {
     /// World size the shard was split for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub world_size: Option<u64>,
+    /// Seed (keyed only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Epoch (keyed only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
 }
 
 impl SeedingInfo {
@@ -94,12 +107,24 @@ impl SeedingInfo {
                 base_seed: None,
                 rank: None,
                 world_size,
+                seed: None,
+                epoch: None,
             },
             Seeding::RankAware { base_seed, rank } => SeedingInfo {
                 mode: SeedingMode::RankAware,
                 base_seed: Some(base_seed),
                 rank: Some(rank),
                 world_size,
+                seed: None,
+                epoch: None,
+            },
+            Seeding::Keyed { seed, epoch } => SeedingInfo {
+                mode: SeedingMode::Keyed,
+                base_seed: None,
+                rank: None,
+                world_size,
+                seed: Some(seed),
+                epoch: Some(epoch),
             },
         }
     }
@@ -110,8 +135,12 @@ impl SeedingInfo {
     ///
     /// ```
     /// use dpa::formats::SeedingMode;
-    /// let info = dpa::SeedingInfo { mode: SeedingMode::RankAware, base_seed: None, rank: Some(1), world_size: None };
+    /// let info = dpa::SeedingInfo { mode: SeedingMode::RankAware, base_seed: None, rank: Some(1),
+    ///                               world_size: None, seed: None, epoch: None };
     /// assert_eq!(info.seeding(), None);
+    /// let keyed = dpa::SeedingInfo::new(dpa::Seeding::Keyed { seed: 5, epoch: 1 }, None);
+    /// assert_eq!(serde_json::to_string(&keyed).unwrap(), r#"{"mode":"keyed","seed":5,"epoch":1}"#);
+    /// assert_eq!(keyed.seeding(), Some(dpa::Seeding::Keyed { seed: 5, epoch: 1 }));
     /// ```
     pub fn seeding(&self) -> Option<Seeding> {
         match self.mode {
@@ -119,6 +148,10 @@ impl SeedingInfo {
             SeedingMode::RankAware => Some(Seeding::RankAware {
                 base_seed: self.base_seed?,
                 rank: self.rank?,
+            }),
+            SeedingMode::Keyed => Some(Seeding::Keyed {
+                seed: self.seed?,
+                epoch: self.epoch?,
             }),
         }
     }
