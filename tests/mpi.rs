@@ -46,6 +46,19 @@ fn dpa(args: &[&str], out: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// `dpa merge RUN/manifest.json -o OUT`, which must succeed; the merged bytes.
+fn merge(run: &Path, out: &Path) -> Vec<u8> {
+    let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
+        .arg("merge")
+        .arg(run.join("manifest.json"))
+        .arg("-o")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "dpa merge {}", run.display());
+    std::fs::read(out).unwrap()
+}
+
 #[test]
 fn four_ranks_write_what_dpa_generate_writes_per_rank() {
     let dir = tempfile::tempdir().unwrap();
@@ -137,15 +150,7 @@ fn global_seeding_is_the_same_on_one_and_three_ranks() {
             String::from_utf8_lossy(&out.stderr)
         );
         let target = dir.path().join(format!("merged{ranks}.json"));
-        let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
-            .arg("merge")
-            .arg(run.join("manifest.json"))
-            .arg("-o")
-            .arg(&target)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        merged.push(std::fs::read(&target).unwrap());
+        merged.push(merge(&run, &target));
     }
     let whole = dpa(&["generate", "-n", "9000"], &dir.path().join("whole.json"));
     assert!(merged[0] == whole && merged[1] == whole);
@@ -282,14 +287,7 @@ fn statistics_are_the_same_bytes_on_any_number_of_ranks() {
                 .unwrap();
         assert_eq!(text(&manifest["statistics"]), want, "{ranks} ranks");
         let merged = dir.path().join(format!("merged{ranks}.jsonl"));
-        let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
-            .arg("merge")
-            .arg(run.join("manifest.json"))
-            .arg("-o")
-            .arg(&merged)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        merge(&run, &merged);
         let stats = Command::new(env!("CARGO_BIN_EXE_dpa"))
             .arg("stats")
             .arg(&merged)
@@ -342,14 +340,6 @@ fn seed_and_epoch_give_the_same_file_on_any_number_of_ranks() {
             String::from_utf8_lossy(&out.stderr)
         );
         let merged = dir.path().join(format!("merged{ranks}.json"));
-        let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
-            .arg("merge")
-            .arg(run.join("manifest.json"))
-            .arg("-o")
-            .arg(&merged)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        assert!(std::fs::read(&merged).unwrap() == whole, "{ranks} ranks");
+        assert!(merge(&run, &merged) == whole, "{ranks} ranks");
     }
 }
