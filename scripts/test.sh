@@ -81,6 +81,9 @@ for ex in examples/*.rs; do
     echo "-- $name"
     timeout 300 cargo run --locked --release --quiet --example "$name" >/dev/null
 done
+# No Slurm here: the batch script is checked for shell syntax only.
+echo "-- slurm/dpa.sbatch (bash -n)"
+bash -n examples/slurm/dpa.sbatch
 
 step "all checks passed"
 # One closing line with the totals of every cargo test run above.
