@@ -46,6 +46,17 @@ fn dpa(args: &[&str], out: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// `mpirun -n RANKS dpa-mpi ARGS`, which must succeed within two minutes.
+fn mpirun_ok(ranks: usize, args: &[&str]) -> Output {
+    let (out, _) = mpirun(ranks, args, Duration::from_secs(120));
+    assert!(
+        out.status.success(),
+        "mpirun -n {ranks} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// `dpa merge RUN/manifest.json -o OUT`, which must succeed; the merged bytes.
 fn merge(run: &Path, out: &Path) -> Vec<u8> {
     let status = Command::new(env!("CARGO_BIN_EXE_dpa"))
@@ -65,7 +76,7 @@ fn four_ranks_write_what_dpa_generate_writes_per_rank() {
     let run = dir.path().join("run");
     let run_s = run.to_str().unwrap();
     for format in ["jsonl", "bincode"] {
-        let (out, _) = mpirun(
+        let out = mpirun_ok(
             4,
             &[
                 "generate",
@@ -82,12 +93,6 @@ fn four_ranks_write_what_dpa_generate_writes_per_rank() {
                 "--threads",
                 "1",
             ],
-            Duration::from_secs(120),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("total: 10007 records on 4 ranks"));
         let manifest: serde_json::Value =
@@ -128,7 +133,7 @@ fn global_seeding_is_the_same_on_one_and_three_ranks() {
     let mut merged = Vec::new();
     for ranks in [1, 3] {
         let run = dir.path().join(format!("run{ranks}"));
-        let (out, _) = mpirun(
+        mpirun_ok(
             ranks,
             &[
                 "generate",
@@ -142,12 +147,6 @@ fn global_seeding_is_the_same_on_one_and_three_ranks() {
                 "--output-dir",
                 run.to_str().unwrap(),
             ],
-            Duration::from_secs(120),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         let target = dir.path().join(format!("merged{ranks}.json"));
         merged.push(merge(&run, &target));
@@ -210,7 +209,7 @@ fn scaling_bench_reports_efficiency() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("s.json");
     for ranks in [1, 2] {
-        let (out, _) = mpirun(
+        mpirun_ok(
             ranks,
             &[
                 "bench",
@@ -224,12 +223,6 @@ fn scaling_bench_reports_efficiency() {
                 json.to_str().unwrap(),
                 "--append",
             ],
-            Duration::from_secs(120),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
     }
     let report: dpa::bench::BenchReport =
@@ -261,7 +254,7 @@ fn statistics_are_the_same_bytes_on_any_number_of_ranks() {
     let want = text(&whole["statistics"]);
     for ranks in 1..=4 {
         let run = dir.path().join(format!("run{ranks}"));
-        let (out, _) = mpirun(
+        mpirun_ok(
             ranks,
             &[
                 "generate",
@@ -275,12 +268,6 @@ fn statistics_are_the_same_bytes_on_any_number_of_ranks() {
                 "--threads",
                 &(ranks % 2 + 1).to_string(),
             ],
-            Duration::from_secs(120),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         let manifest: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap())
@@ -316,7 +303,7 @@ fn seed_and_epoch_give_the_same_file_on_any_number_of_ranks() {
     );
     for ranks in 1..=4 {
         let run = dir.path().join(format!("run{ranks}"));
-        let (out, _) = mpirun(
+        mpirun_ok(
             ranks,
             &[
                 "generate",
@@ -332,12 +319,6 @@ fn seed_and_epoch_give_the_same_file_on_any_number_of_ranks() {
                 "--output-dir",
                 run.to_str().unwrap(),
             ],
-            Duration::from_secs(120),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         let merged = dir.path().join(format!("merged{ranks}.json"));
         assert!(merge(&run, &merged) == whole, "{ranks} ranks");
