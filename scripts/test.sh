@@ -2,7 +2,7 @@
 # Runs everything CI runs: formatting, lints, every test (unit, integration, CLI, doc,
 # distributed with the in-memory communicator, and real `mpirun -n 4` tests), the
 # benches in test mode, and the examples. Installs what is missing first (Open MPI and
-# libclang from Debian's packages).
+# libclang from Debian's packages; NumPy into a virtual environment, target/venv).
 #
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -27,6 +27,11 @@ bash scripts/setup-mpi.sh
 # Open MPI as root, on 2 cores, in a container.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+
+step "Python test environment (target/venv: NumPy, pinned)"
+DPA_TEST_PYTHON=$(bash scripts/setup-python.sh)
+export DPA_TEST_PYTHON
+echo "$DPA_TEST_PYTHON"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -137,7 +137,7 @@ fn corpus(extra: &[&str]) -> Corpus {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let mut files = Vec::new();
-    for name in ["c.jsonl", "c.json", "c.bin"] {
+    for name in ["c.jsonl", "c.json", "c.bin", "c.npy"] {
         let path = root.join(name);
         Command::new(bin())
             .args(["generate", "-q", "--preset", "mild", "-n", "20", "-o"])
@@ -148,11 +148,32 @@ fn corpus(extra: &[&str]) -> Corpus {
         let bytes = std::fs::read(&path).unwrap();
         files.push((path, bytes));
     }
+    // The .npy file's sidecar, damaged on its own (next to a good array).
+    let sidecar = root.join("c.npy.json");
+    let bytes = std::fs::read(&sidecar).unwrap();
+    files.push((sidecar, bytes));
     Corpus {
         _dir: dir,
         dir: root,
         files,
     }
+}
+
+/// Writes `bytes` (of the corpus file `path`) damaged by `m` as `bad.<ext>` and returns
+/// the file to read: a damaged array gets its good sidecar, a damaged sidecar its good
+/// array.
+fn damage(c: &Corpus, path: &Path, bytes: &[u8], m: &Mutation) -> PathBuf {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let ext = name.split_once('.').unwrap().1;
+    std::fs::write(c.dir.join(format!("bad.{ext}")), apply(bytes, m)).unwrap();
+    let bad = c.dir.join("bad.npy");
+    match ext {
+        "npy" => std::fs::copy(c.dir.join("c.npy.json"), c.dir.join("bad.npy.json")),
+        "npy.json" => std::fs::copy(c.dir.join("c.npy"), &bad),
+        _ => return c.dir.join(format!("bad.{ext}")),
+    }
+    .unwrap();
+    bad
 }
 
 /// Feeds damaged files of every format to `dpa CMD FILE EXTRA...`.
@@ -162,9 +183,7 @@ fn fuzz_reader(seed: u8, cmd: &str, extra: &[&str]) {
     runner(seed)
         .run(&strategy, |(which, m)| {
             let (path, bytes) = &c.files[which];
-            let ext = path.extension().unwrap().to_str().unwrap();
-            let bad = c.dir.join(format!("bad.{ext}"));
-            std::fs::write(&bad, apply(bytes, &m)).unwrap();
+            let bad = damage(&c, path, bytes, &m);
             let mut args = vec![cmd, bad.to_str().unwrap()];
             args.extend_from_slice(extra);
             check_outcome(&run_limited(&args), &[&bad])
@@ -259,7 +278,8 @@ fn merge_survives_damaged_manifests_and_shards() {
 #[test]
 fn resume_either_refuses_or_finishes_exactly() {
     let c = corpus(&[]);
-    let strategy = (0..c.files.len(), mutation());
+    // The record files (not the sidecar: it is not resumed).
+    let strategy = (0..c.files.len() - 1, mutation());
     runner(6)
         .run(&strategy, |(which, m)| {
             let (path, bytes) = &c.files[which];

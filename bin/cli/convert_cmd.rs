@@ -1,24 +1,25 @@
-//! `dpa convert`: between json, jsonl and bincode, losslessly and streaming.
+//! `dpa convert`: between json, jsonl, bincode and npy, losslessly and streaming.
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dpa::formats::SeedingMode;
 use dpa::formats::{read_records_from_with, read_records_with};
 use dpa::write::{Destination, RecordFile, WriteOptions};
-use dpa::{Error, FileMetadata, Format, Params, RecordHandler};
+use dpa::{Error, FileMetadata, Format, Params, RecordHandler, SeedingInfo};
 
 use super::config_flags::AnyConfigFlag;
 use super::generate::output_format;
 use super::layout::{config_forms, with_layout, LayoutArg};
-use super::output::{check_distinct, destination, is_stdout};
+use super::output::{check_distinct, destination, input_sidecar, is_stdout, output_sidecar};
 use crate::common::config_args::ConfigArgs;
 use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// The input file (json, jsonl or bincode; detected from its content), or - for stdin.
+    /// The input file (json, jsonl, bincode or npy; detected from its content), or - for stdin.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
     /// The output file, or - for stdout.
@@ -42,8 +43,9 @@ struct Converter<'a> {
     input: &'a Path,
     output: &'a Path,
     flags: &'a ConfigArgs,
-    /// The number of records, counted beforehand (the reference's layout starts with it).
-    count: Option<u64>,
+    /// The records, counted beforehand (the reference's layout and a `.npy` header
+    /// start with their number).
+    count: Option<Counted>,
     /// Where the output goes, until the header is known and the file is created.
     destination: Option<Destination>,
     file: Option<RecordFile>,
@@ -80,15 +82,29 @@ impl RecordHandler for Converter<'_> {
             }
         };
         let mut meta = meta;
-        if self.count.is_some() {
-            meta.num_samples = self.count;
+        if let Some(counted) = self.count {
+            meta.num_samples = Some(counted.records);
+            let rank_aware = meta.seeding.as_ref().map(|s| s.mode) == Some(SeedingMode::RankAware);
+            if counted.ranked && !rank_aware {
+                // Records with ranks and no seeding that says so (JSON Lines): the
+                // array gets its `rank` column.
+                meta.seeding = Some(SeedingInfo {
+                    mode: SeedingMode::RankAware,
+                    base_seed: None,
+                    rank: None,
+                    world_size: None,
+                    seed: None,
+                    epoch: None,
+                });
+            }
         }
         // A failed conversion leaves nothing behind: it can simply be run again.
         let options = WriteOptions {
             format: self.format,
             metadata: meta,
-            // The reference's file always ends with the statistics of its records.
-            statistics: self.format == Format::ReferenceJson,
+            // The reference's file always ends with the statistics of its records; a
+            // .npy file's sidecar has them too.
+            statistics: matches!(self.format, Format::ReferenceJson | Format::Npy),
             keep_partial: false,
             checksum: false,
         };
@@ -112,9 +128,15 @@ impl RecordHandler for Converter<'_> {
 pub fn run(args: ConvertArgs) -> CmdResult {
     let format = output_format(args.format.map(Format::from), &args.output)?;
     let format = with_layout(format, args.layout)?;
-    check_distinct(&[("IN", &args.input)], &[("--output", &args.output)])?;
-    let count = if format == Format::ReferenceJson {
-        Some(count_records(&args.input)?)
+    let in_side = input_sidecar(&args.input);
+    let out_side = output_sidecar(&args.output, format);
+    let mut inputs = vec![("IN", args.input.as_path())];
+    inputs.extend(in_side.as_deref().map(|p| ("IN's sidecar", p)));
+    let mut outputs = vec![("--output", args.output.as_path())];
+    outputs.extend(out_side.as_deref().map(|p| ("--output's sidecar", p)));
+    check_distinct(&inputs, &outputs)?;
+    let count = if matches!(format, Format::ReferenceJson | Format::Npy) {
+        Some(count_records(&args.input, format)?)
     } else {
         None
     };
@@ -137,7 +159,7 @@ pub fn run(args: ConvertArgs) -> CmdResult {
     let file = conv
         .file
         .ok_or_else(|| Failure::data(anyhow::anyhow!("{}: no records", args.input.display())))?;
-    if format == Format::ReferenceJson {
+    if matches!(format, Format::ReferenceJson | Format::Npy) {
         // As the reference's save_augmentation_chain does: the statistics of the
         // records written (exact, so equal to any exact statistics the input holds).
         file.finish()?;
@@ -148,20 +170,36 @@ pub fn run(args: ConvertArgs) -> CmdResult {
     Ok(())
 }
 
+/// What a first reading of the input found.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    records: u64,
+    /// Some record has a rank.
+    ranked: bool,
+}
+
 /// The number of records in `input`, read once beforehand: the reference's layout
-/// writes it before the records.
-fn count_records(input: &Path) -> Result<u64, Failure> {
+/// and a `.npy` header state it before the records.
+fn count_records(input: &Path, format: Format) -> Result<Counted, Failure> {
     // Read twice: a pipe or a device would be consumed (or wait) the first time.
     if is_stdout(input) || !std::fs::metadata(input).is_ok_and(|m| m.is_file()) {
+        let what = match format {
+            Format::Npy => "a .npy file",
+            _ => "--layout reference",
+        };
         return Err(Failure::usage_msg(format!(
-            "--layout reference writes the number of records first, so the input is read twice: {} must be a regular file",
+            "{what} states the number of records first, so the input is read twice: {} must be a regular file",
             input.display()
         )));
     }
-    let mut n = 0u64;
-    dpa::read_records(input, |_| {
-        n += 1;
+    let mut counted = Counted {
+        records: 0,
+        ranked: false,
+    };
+    dpa::read_records(input, |p| {
+        counted.records += 1;
+        counted.ranked |= p.rank.is_some();
         Ok(())
     })?;
-    Ok(n)
+    Ok(counted)
 }

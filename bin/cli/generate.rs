@@ -13,7 +13,7 @@ use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, Seedi
 use super::engine_args::{BatchArgs, EngineArgs};
 use super::key_args::KeyArgs;
 use super::layout::{config_forms, with_layout, LayoutArg};
-use super::output::{check_distinct, destination, is_stdout, Output};
+use super::output::{check_distinct, destination, is_stdout, output_sidecar, Output};
 use super::progress::records_bar;
 use super::stats_file::write_statistics_to;
 use crate::common::config_args::ConfigArgs;
@@ -154,6 +154,10 @@ pub fn run(args: GenerateArgs) -> CmdResult {
         ));
     }
     let mut outputs = vec![("--output", args.output.as_path())];
+    let sidecar = output_sidecar(&args.output, plan.format);
+    if let Some(side) = &sidecar {
+        outputs.push(("--output's sidecar", side.as_path()));
+    }
     if let Some(stats) = &args.stats {
         outputs.push(("--stats", stats.as_path()));
     }

@@ -25,7 +25,7 @@ use dpa::{
 use sha2::{Digest, Sha256};
 
 use super::generate::output_format;
-use super::output::{check_distinct, destination};
+use super::output::{check_distinct, destination, input_sidecar, output_sidecar};
 use crate::common::failure::{CmdResult, Failure};
 
 /// Arguments of `dpa merge`.
@@ -309,7 +309,15 @@ pub fn run(args: MergeArgs) -> CmdResult {
     let shard_paths: Vec<PathBuf> = m.shards.iter().map(|s| dir.join(&s.file)).collect();
     let mut inputs = vec![("MANIFEST", args.manifest.as_path())];
     inputs.extend(shard_paths.iter().map(|p| ("shard", p.as_path())));
-    check_distinct(&inputs, &[("--output", &args.output)])?;
+    let sidecars: Vec<PathBuf> = shard_paths
+        .iter()
+        .filter_map(|p| input_sidecar(p))
+        .collect();
+    inputs.extend(sidecars.iter().map(|p| ("shard's sidecar", p.as_path())));
+    let out_side = output_sidecar(&args.output, format);
+    let mut outputs = vec![("--output", args.output.as_path())];
+    outputs.extend(out_side.as_deref().map(|p| ("--output's sidecar", p)));
+    check_distinct(&inputs, &outputs)?;
     let generator = crate::common::kernel::generator(m.config.clone())?;
 
     let mut meta = FileMetadata::for_config(m.config.clone(), Some(m.num_samples));

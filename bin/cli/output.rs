@@ -90,6 +90,24 @@ fn stdout_was_closed() -> bool {
         .is_some_and(|flags| flags & 0o3 == 0o2)
 }
 
+/// The sidecar a `.npy` output at `path` gets (none on stdout or for other formats).
+pub fn output_sidecar(path: &Path, format: dpa::Format) -> Option<PathBuf> {
+    (format == dpa::Format::Npy && !is_stdout(path)).then(|| dpa::formats::npy::sidecar_path(path))
+}
+
+/// The sidecar read with the input at `path`: when it is a `.npy` file (by its first
+/// bytes), `<path>.json`.
+pub fn input_sidecar(path: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    let mut magic = [0u8; 6];
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    file.take(6).read_exact(&mut magic).ok()?;
+    (magic == dpa::formats::npy::MAGIC).then(|| dpa::formats::npy::sidecar_path(path))
+}
+
 /// Refuses to run when an output is an input or another output — the same file under
 /// any name (hard or symbolic links, `./x` and `x`), including an output's `.partial`
 /// file and standard output redirected to a file. Each pair is `(flag, path)`.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use dpa::StatsAccumulator;
 
-use super::output::{check_distinct, is_stdout};
+use super::output::{check_distinct, input_sidecar, is_stdout};
 use super::stats_file::write_statistics;
 use crate::common::failure::CmdResult;
 
@@ -23,7 +23,10 @@ pub struct StatsArgs {
 }
 
 pub fn run(args: StatsArgs) -> CmdResult {
-    check_distinct(&[("FILE", &args.file)], &[("--output", &args.output)])?;
+    let sidecar = input_sidecar(&args.file);
+    let mut inputs = vec![("FILE", args.file.as_path())];
+    inputs.extend(sidecar.as_deref().map(|p| ("FILE's sidecar", p)));
+    check_distinct(&inputs, &[("--output", &args.output)])?;
     let mut acc = StatsAccumulator::new();
     let push = |p: dpa::Params| {
         acc.push(&p);

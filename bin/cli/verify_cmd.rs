@@ -126,7 +126,7 @@ impl RecordHandler for Verifier<'_> {
         let own = metadata.and_then(|m| m.config.as_ref());
         if own.is_none() && !self.flags.any() {
             return Err(Failure::usage_msg(format!(
-                "{} has no config of its own (JSON Lines): pass --preset, --config or the range flags",
+                "{} has no config of its own (JSON Lines, or a .npy file without its sidecar): pass --preset, --config or the range flags",
                 self.path.display()
             )));
         }

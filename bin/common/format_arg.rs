@@ -3,7 +3,7 @@
 use clap::ValueEnum;
 use dpa::Format;
 
-/// A file format on the command line (`json`, `jsonl`, `bincode`).
+/// A file format on the command line (`json`, `jsonl`, `bincode`, `npy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     /// The reference's JSON document.
@@ -12,6 +12,8 @@ pub enum FormatArg {
     Jsonl,
     /// dpa's compact binary format (`.bin`).
     Bincode,
+    /// A NumPy structured array (`.npy`), with a `<file>.npy.json` sidecar.
+    Npy,
 }
 
 impl From<FormatArg> for Format {
@@ -20,6 +22,7 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Bincode => Format::Bincode,
+            FormatArg::Npy => Format::Npy,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! File formats: the reference's JSON document ([`json`]), JSON Lines ([`jsonl`]) and
-//! dpa's binary format ([`binary`]). Each module owns its format whole — header,
+//! File formats: the reference's JSON document ([`json`]), JSON Lines ([`jsonl`]),
+//! dpa's binary format ([`binary`]) and NumPy arrays ([`npy`](mod@npy)). Each module owns its format whole — header,
 //! record encoding, end of file, reader — behind the [`FileFormat`] trait; [`read_records`]
 //! detects the format of an input from its content.
 //!
@@ -12,6 +12,7 @@ pub mod json;
 pub mod jsonl;
 pub mod limits;
 mod metadata;
+pub mod npy;
 mod pyrepr;
 mod reader;
 mod record;
@@ -64,11 +65,14 @@ pub enum Format {
     /// (the same document, without `sample_id`s); not in [`Format::ALL`].
     #[serde(rename = "reference-json")]
     ReferenceJson,
+    /// A NumPy structured array ([`npy`](mod@npy)), extension `.npy`; its metadata and
+    /// statistics live in a sidecar, `<file>.npy.json`.
+    Npy,
 }
 
 impl Format {
     /// All formats.
-    pub const ALL: [Format; 3] = [Format::Json, Format::Jsonl, Format::Bincode];
+    pub const ALL: [Format; 4] = [Format::Json, Format::Jsonl, Format::Bincode, Format::Npy];
 
     /// The format's name.
     ///
@@ -83,6 +87,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Bincode => "bincode",
             Format::ReferenceJson => "reference-json",
+            Format::Npy => "npy",
         }
     }
 
@@ -98,6 +103,7 @@ impl Format {
             Format::Json | Format::ReferenceJson => "json",
             Format::Jsonl => "jsonl",
             Format::Bincode => "bin",
+            Format::Npy => "npy",
         }
     }
 
@@ -128,7 +134,7 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format '{s}' (expected json, jsonl or bincode)"))
+            .ok_or_else(|| format!("unknown format '{s}' (expected json, jsonl, bincode or npy)"))
     }
 }
 

@@ -85,7 +85,7 @@ pub trait RecordHandler {
 }
 
 /// A closure as a handler that ignores the metadata.
-struct OnRecord<F>(F);
+pub(crate) struct OnRecord<F>(pub(crate) F);
 
 impl<F: FnMut(Params) -> Result<(), Error>> RecordHandler for OnRecord<F> {
     type Error = Error;
@@ -148,7 +148,7 @@ pub fn read_records_with<H: RecordHandler + ?Sized>(
     };
     let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
     let reopen = is_regular.then_some(&open as &dyn Fn() -> Result<BufReader<File>, Error>);
-    read_any(open()?, path, handler, reopen)
+    read_any(open()?, path, handler, reopen, is_regular)
 }
 
 /// Reads every record from `input`; `path` names the source in errors.
@@ -189,18 +189,27 @@ where
     R: BufRead,
     H: RecordHandler + ?Sized,
 {
-    read_any(input, path, handler, None::<&dyn Fn() -> Result<R, Error>>)
+    read_any(
+        input,
+        path,
+        handler,
+        None::<&dyn Fn() -> Result<R, Error>>,
+        false,
+    )
 }
 
 /// A way to read the same input again from its start (a regular file), for a JSON
 /// document whose `metadata` comes after its records.
 pub(crate) type Reopen<'a, R> = Option<&'a dyn Fn() -> Result<R, Error>>;
 
+/// Reads `input` in the format its content shows. `file` says that `path` is the
+/// regular file being read, so that a `.npy` file's sidecar beside it is used.
 fn read_any<R, H>(
     mut input: R,
     path: &Path,
     handler: &mut H,
     reopen: Reopen<'_, R>,
+    file: bool,
 ) -> Result<FileInfo, H::Error>
 where
     R: BufRead,
@@ -213,11 +222,18 @@ where
         // Detection finds the reference's file as the JSON document it is.
         Format::Json | Format::ReferenceJson => super::json::read(input, path, handler, reopen),
         Format::Bincode => super::binary::read_binary(input, path, handler),
+        Format::Npy => {
+            let sidecar = match file {
+                true => super::npy::NpySidecar::load(path)?,
+                false => None,
+            };
+            super::npy::read(input, path, handler, sidecar)
+        }
     }
 }
 
 /// Tells the format from the content, whatever the sizes of the reads (a pipe may
-/// deliver one byte at a time): the binary magic; else, after an optional UTF-8 byte
+/// deliver one byte at a time): the binary or NumPy magic; else, after an optional UTF-8 byte
 /// order mark and whitespace, a JSON document when the first key of the first object
 /// is `metadata`, `augmentations` or `statistics`; else JSON Lines.
 ///
@@ -232,6 +248,7 @@ pub(crate) fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<(Format, V
     let first = match peek.byte()? {
         None => return Ok((Format::Jsonl, peek.bytes)),
         Some(b) if b == super::binary::MAGIC[0] => return Ok((Format::Bincode, peek.bytes)),
+        Some(b) if b == super::npy::MAGIC[0] => return Ok((Format::Npy, peek.bytes)),
         Some(0xEF) => {
             if peek.byte()? != Some(0xBB) || peek.byte()? != Some(0xBF) {
                 return Err(peek.not_ours(0));

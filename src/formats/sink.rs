@@ -6,6 +6,7 @@ use super::binary::{BinaryFormat, BincodeWriter};
 use super::json::{JsonFormat, JsonWriter};
 use super::jsonl::{JsonlFormat, JsonlWriter};
 use super::metadata::FileMetadata;
+use super::npy::{NpyFormat, NpyWriter};
 use super::reference::{ReferenceFormat, ReferenceWriter};
 use super::{FileFormat, Format, RecordSink};
 use crate::params::Params;
@@ -38,6 +39,8 @@ pub enum AnySink<W: Write> {
     Bincode(BincodeWriter<W>),
     /// The reference's own JSON file.
     Reference(ReferenceWriter<W>),
+    /// A NumPy array.
+    Npy(NpyWriter<W>),
 }
 
 impl<W: Write> AnySink<W> {
@@ -48,6 +51,7 @@ impl<W: Write> AnySink<W> {
             Format::Jsonl => AnySink::Jsonl(JsonlFormat::create(out, metadata)?),
             Format::Bincode => AnySink::Bincode(BinaryFormat::create(out, metadata)?),
             Format::ReferenceJson => AnySink::Reference(ReferenceFormat::create(out, metadata)?),
+            Format::Npy => AnySink::Npy(NpyFormat::create(out, metadata)?),
         })
     }
 
@@ -58,6 +62,7 @@ impl<W: Write> AnySink<W> {
             Format::Jsonl => AnySink::Jsonl(JsonlFormat::resume(out, records)),
             Format::Bincode => AnySink::Bincode(BinaryFormat::resume(out, records)),
             Format::ReferenceJson => AnySink::Reference(ReferenceFormat::resume(out, records)),
+            Format::Npy => AnySink::Npy(NpyFormat::resume(out, records)),
         }
     }
 
@@ -76,6 +81,7 @@ impl<W: Write> AnySink<W> {
             AnySink::Jsonl(_) => Vec::new(),
             AnySink::Bincode(w) => w.into_inner(),
             AnySink::Reference(w) => w.into_inner(),
+            AnySink::Npy(w) => w.into_inner(),
         })
     }
 
@@ -113,6 +119,7 @@ impl<W: Write> AnySink<W> {
             Format::Json => super::json::encode(records, position, out),
             Format::Jsonl => super::jsonl::encode(records, out),
             Format::ReferenceJson => super::reference::encode(records, position, out),
+            Format::Npy => super::npy::encode(records, out),
             Format::Bincode => {
                 let mut sink = BinaryFormat::resume(std::mem::take(out), position);
                 let written = records.iter().try_for_each(|p| sink.write_record(p));
@@ -131,6 +138,7 @@ impl<W: Write> AnySink<W> {
             AnySink::Jsonl(_) => {}
             AnySink::Bincode(w) => w.advance(records),
             AnySink::Reference(w) => w.advance(records),
+            AnySink::Npy(w) => w.advance(records),
         }
         self.get_mut().write_all(bytes)
     }
@@ -142,6 +150,7 @@ impl<W: Write> AnySink<W> {
             AnySink::Jsonl(w) => w.get_mut(),
             AnySink::Bincode(w) => w.get_mut(),
             AnySink::Reference(w) => w.get_mut(),
+            AnySink::Npy(w) => w.get_mut(),
         }
     }
 }
@@ -156,6 +165,7 @@ impl<W: Write> RecordSink for AnySink<W> {
             AnySink::Jsonl(w) => w.write_record(record),
             AnySink::Bincode(w) => w.write_record(record),
             AnySink::Reference(w) => w.write_record(record),
+            AnySink::Npy(w) => w.write_record(record),
         }
     }
 
@@ -165,6 +175,7 @@ impl<W: Write> RecordSink for AnySink<W> {
             AnySink::Jsonl(w) => w.finish(statistics),
             AnySink::Bincode(w) => w.finish(statistics),
             AnySink::Reference(w) => w.finish(statistics),
+            AnySink::Npy(w) => w.finish(statistics),
         }
     }
 }

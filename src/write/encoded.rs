@@ -96,7 +96,10 @@ impl EncodedChunk {
         RECORDS.with_borrow_mut(|records| {
             records.clear();
             generator.generate_into(seeding, ids, records);
-            let per_record = if format == Format::Bincode { 128 } else { 256 };
+            let per_record = match format {
+                Format::Bincode | Format::Npy => 128,
+                _ => 256,
+            };
             bytes.clear();
             bytes.reserve(records.len().saturating_mul(per_record));
             AnySink::<Vec<u8>>::encode_records(format, position, records, &mut bytes)?;

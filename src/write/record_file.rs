@@ -8,6 +8,7 @@ use sha2::{Digest as _, Sha256};
 use super::encoded::EncodedChunk;
 use crate::atomic::AtomicFile;
 use crate::error::Error;
+use crate::formats::npy::{sidecar_path, NpySidecar};
 use crate::formats::resume::{check_partial, ExpectedBytes};
 use crate::formats::{AnySink, FileMetadata, Format, RecordSink};
 use crate::params::Params;
@@ -134,6 +135,14 @@ pub struct RecordFile {
     resumed: u64,
     name: PathBuf,
     partial: Option<PathBuf>,
+    /// The metadata of a `.npy` file's sidecar (a `.npy` file written through a
+    /// partial file only).
+    sidecar: Option<FileMetadata>,
+}
+
+/// The metadata for the sidecar of a `.npy` output at `partial`, if it is one.
+fn sidecar_of(options: &WriteOptions, partial: Option<&Path>) -> Option<FileMetadata> {
+    (options.format == Format::Npy && partial.is_some()).then(|| options.metadata.clone())
 }
 
 impl RecordFile {
@@ -152,9 +161,10 @@ impl RecordFile {
                 None,
             ),
         };
+        let sidecar = sidecar_of(options, partial.as_deref());
         let tracked = Tracked {
             out,
-            hash: options.checksum.then(Sha256::new),
+            hash: (options.checksum || sidecar.is_some()).then(Sha256::new),
             bytes: 0,
         };
         let sink = AnySink::new(options.format, tracked, &options.metadata)
@@ -166,6 +176,7 @@ impl RecordFile {
             resumed: 0,
             name,
             partial,
+            sidecar,
         })
     }
 
@@ -187,7 +198,8 @@ impl RecordFile {
             .map_err(|e| Error::io(&partial, e))?;
         let reader = io::BufReader::new(file.read_partial()?);
         let scan = check_partial(reader, &partial, &header, count, &mut *rerun)?;
-        let mut hash = options.checksum.then(Sha256::new);
+        let sidecar = sidecar_of(options, Some(&partial));
+        let mut hash = (options.checksum || sidecar.is_some()).then(Sha256::new);
         if let Some(h) = hash.as_mut() {
             let mut kept = file.read_partial()?.take(scan.valid_len);
             io::copy(&mut kept, &mut HashWriter(h)).map_err(|e| Error::io(&partial, e))?;
@@ -212,6 +224,7 @@ impl RecordFile {
             resumed: scan.records,
             name: path.to_path_buf(),
             partial: Some(partial),
+            sidecar,
         }))
     }
 
@@ -311,9 +324,18 @@ impl RecordFile {
             let digest: [u8; 32] = h.finalize().into();
             to_hex(&digest)
         });
-        match tracked.out {
-            Out::File(f) => f.commit()?,
-            Out::Writer(mut w) => w.flush().map_err(|e| Error::io(&self.name, e))?,
+        match (tracked.out, self.sidecar) {
+            (Out::File(f), Some(metadata)) => {
+                let sidecar = NpySidecar::new(
+                    metadata,
+                    statistics,
+                    tracked.bytes,
+                    sha256.clone().unwrap_or_default(),
+                );
+                commit_with_sidecar(f, &sidecar)?;
+            }
+            (Out::File(f), None) => f.commit()?,
+            (Out::Writer(mut w), _) => w.flush().map_err(|e| Error::io(&self.name, e))?,
         }
         Ok(WriteSummary {
             records: self.records,
@@ -324,6 +346,22 @@ impl RecordFile {
             bytes: tracked.bytes,
         })
     }
+}
+
+/// Commits a `.npy` array and then its sidecar. The sidecar is written (not yet
+/// renamed) before the array is renamed, and a sidecar left by an earlier file is
+/// removed first: a reader never pairs the new array with an old sidecar.
+pub(crate) fn commit_with_sidecar(array: AtomicFile, sidecar: &NpySidecar) -> Result<(), Error> {
+    let path = sidecar_path(array.path());
+    let mut side = AtomicFile::create(&path)?;
+    side.write_all(&sidecar.to_json())
+        .map_err(|e| Error::io(&path, e))?;
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
+        _ => {}
+    }
+    array.commit()?;
+    side.commit()
 }
 
 /// `io::Write` into a hasher.
