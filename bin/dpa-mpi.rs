@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! mpirun -n 4 dpa-mpi generate -n 100000000 --output-dir out/
+//! mpirun -n 4 dpa-mpi generate -n 100000000 -o params.npy
 //! mpirun -n 2 dpa-mpi bench --scaling strong -n 10000000
 //! ```
 //!
@@ -18,8 +19,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use dpa::bench::{scaling_chart_svg, to_json, BenchParameters, BenchReport, BenchmarkRunner};
 use dpa::distributed::{
-    run_generate, Communicator, GenerateJob, GlobalSeeding, JobError, Manifest, MpiCommunicator,
-    ReduceOp,
+    run_generate, Communicator, GenerateJob, GlobalSeeding, JobError, JobOutput, Manifest,
+    MpiCommunicator, ReduceOp,
 };
 use dpa::{id_range, Engine, EngineConfig, Format, Generator, Seeding};
 use mpi::traits::Communicator as _;
@@ -82,15 +83,29 @@ enum Command {
         /// The epoch of seed-and-epoch seeding (with --seed; default 0).
         #[arg(long, value_name = "E", requires = "seed")]
         epoch: Option<u64>,
-        /// Shard format.
-        #[arg(long, value_name = "FORMAT", value_enum, default_value = "jsonl")]
-        format: FormatArg,
+        /// Shard format (default jsonl); a shared --output is npy.
+        #[arg(long, value_name = "FORMAT", value_enum)]
+        format: Option<FormatArg>,
         /// Worker threads per rank (default: every core).
         #[arg(long, short = 't', value_name = "T")]
         threads: Option<usize>,
         /// Folder for the shards and manifest.json (created if missing).
-        #[arg(long, value_name = "DIR")]
-        output_dir: PathBuf,
+        #[arg(
+            long,
+            value_name = "DIR",
+            required_unless_present = "output",
+            conflicts_with = "output"
+        )]
+        output_dir: Option<PathBuf>,
+        /// One .npy file that every rank writes its rows into (and its sidecar,
+        /// FILE.json): no shards, no merge. The folder must be shared by every node.
+        #[arg(short, long, value_name = "FILE.npy")]
+        output: Option<PathBuf>,
+        /// Continue a job that was killed: shards already written are kept if their
+        /// recorded SHA-256 checks out, partial shards and a partial shared file are
+        /// continued after their verified part.
+        #[arg(long)]
+        resume: bool,
         /// No statistics in the shards and the manifest.
         #[arg(long)]
         no_stats: bool,
@@ -149,29 +164,47 @@ fn abort_on_error<C: Communicator>(comm: &C, e: JobError) -> ! {
     let code = match e {
         JobError::Config(_) => USAGE,
         JobError::Data(_) => DATA,
+        JobError::Peer { .. } => {
+            // The failed rank prints its own message and aborts the job: give it the
+            // time to, so that the message is the job's one line and its code the exit
+            // code (MPI_Abort from here would end it first).
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            comm.abort(DATA as i32)
+        }
     };
     eprintln!("dpa-mpi: rank {}: error: {e}", comm.rank());
     comm.abort(code as i32)
 }
 
-fn print_manifest(m: &Manifest, dir: &std::path::Path) {
+fn print_manifest(m: &Manifest, output: &JobOutput) {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:>5} {:>14} {:>14} {:>12} {:>9} {:>9} {:>9} {:>12} {:>8} host\n",
-        "rank", "start", "end", "records", "gen s", "write s", "total s", "records/s", "threads"
+        "{:>5} {:>14} {:>14} {:>12} {:>12} {:>9} {:>9} {:>9} {:>12} {:>8} host\n",
+        "rank",
+        "start",
+        "end",
+        "records",
+        "resumed",
+        "gen s",
+        "write s",
+        "total s",
+        "records/s",
+        "threads"
     ));
     for s in &m.shards {
+        // Records this run wrote (a resumed job kept the others).
         let rate = if s.seconds.total > 0.0 {
-            s.records as f64 / s.seconds.total
+            (s.records - s.resumed.min(s.records)) as f64 / s.seconds.total
         } else {
             0.0
         };
         out.push_str(&format!(
-            "{:>5} {:>14} {:>14} {:>12} {:>9.3} {:>9.3} {:>9.3} {:>12.0} {:>8} {}\n",
+            "{:>5} {:>14} {:>14} {:>12} {:>12} {:>9.3} {:>9.3} {:>9.3} {:>12.0} {:>8} {}\n",
             s.rank,
             s.start,
             s.end,
             s.records,
+            s.resumed,
             s.seconds.generate,
             s.seconds.write,
             s.seconds.total,
@@ -181,14 +214,26 @@ fn print_manifest(m: &Manifest, dir: &std::path::Path) {
         ));
     }
     let records: u64 = m.shards.iter().map(|s| s.records).sum();
+    let resumed: u64 = m.shards.iter().map(|s| s.resumed).sum();
+    let kept = match resumed {
+        0 => String::new(),
+        n => format!(" ({n} kept from the killed run)"),
+    };
     out.push_str(&format!(
-        "total: {records} records on {} ranks in {:.3} s ({:.0} records/s, slowest rank {}), {} seeding -> {}\n",
+        "total: {records} records{kept} on {} ranks in {:.3} s ({:.0} records/s, slowest rank {}), {} seeding -> {}\n",
         m.world_size,
         m.total_seconds,
         m.aggregate_throughput,
         m.slowest_rank,
         m.seeding,
-        dir.join("manifest.json").display()
+        match output {
+            JobOutput::Shards(dir) => dir.join("manifest.json").display().to_string(),
+            JobOutput::SharedNpy(path) => format!(
+                "{} (sidecar {})",
+                path.display(),
+                dpa::formats::npy::sidecar_path(path).display()
+            ),
+        }
     ));
     let _ = std::io::stdout().write_all(out.as_bytes());
 }
@@ -219,7 +264,7 @@ fn main() -> ExitCode {
         Prepared::Generate { job, quiet } => match run_generate(&comm, &job) {
             Ok(Some(manifest)) => {
                 if !quiet {
-                    print_manifest(&manifest, &job.output_dir);
+                    print_manifest(&manifest, &job.output);
                 }
             }
             Ok(None) => {}
@@ -264,9 +309,12 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
             format,
             threads,
             output_dir,
+            output,
+            resume,
             no_stats,
             quiet,
         } => {
+            let (output, format) = job_output(output_dir.as_deref(), output.as_deref(), *format)?;
             let job = GenerateJob {
                 config: config.resolve()?,
                 num_samples: *num_samples,
@@ -278,14 +326,18 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                     (None, SeedingArg::RankAware) => GlobalSeeding::RankAware,
                     (None, SeedingArg::Global) => GlobalSeeding::Global,
                 },
-                format: Format::from(*format),
+                format,
                 threads: *threads,
-                output_dir: output_dir.clone(),
+                output,
+                resume: *resume,
                 with_stats: !no_stats,
                 kernel: common::kernel::kernel()?,
             };
             job.validate()?;
-            prepare_output_dir(output_dir)?;
+            match &job.output {
+                JobOutput::Shards(dir) => prepare_output_dir(dir)?,
+                JobOutput::SharedNpy(path) => prepare_output_file(path)?,
+            }
             Ok(Prepared::Generate { job, quiet: *quiet })
         }
         Command::Bench {
@@ -310,6 +362,46 @@ fn prepare(command: &Command) -> Result<Prepared, Failure> {
                 plot: plot.clone(),
             }))
         }
+    }
+}
+
+/// Where the job writes, from the flags: shards in a folder (default format jsonl), or
+/// one shared file (npy only).
+fn job_output(
+    dir: Option<&std::path::Path>,
+    file: Option<&std::path::Path>,
+    format: Option<FormatArg>,
+) -> Result<(JobOutput, Format), Failure> {
+    match (dir, file) {
+        (Some(dir), _) => Ok((
+            JobOutput::Shards(dir.to_path_buf()),
+            format.map_or(Format::Jsonl, Format::from),
+        )),
+        (None, Some(file)) => match format.map_or(Format::Npy, Format::from) {
+            Format::Npy => Ok((JobOutput::SharedNpy(file.to_path_buf()), Format::Npy)),
+            other => Err(Failure::usage_msg(format!(
+                "--output writes one file that every rank writes its rows into: a .npy file (--format npy), not {other}; use --output-dir for shards of other formats"
+            ))),
+        },
+        (None, None) => Err(Failure::usage_msg("pass --output-dir DIR or --output FILE.npy")),
+    }
+}
+
+/// A shared output file: its folder is created if missing; a folder (or its sidecar's
+/// name being one) is refused.
+fn prepare_output_file(path: &std::path::Path) -> Result<(), Failure> {
+    let sidecar = dpa::formats::npy::sidecar_path(path);
+    for p in [path, sidecar.as_path()] {
+        if p.is_dir() {
+            return Err(Failure::usage_msg(format!(
+                "--output {}: is a folder",
+                p.display()
+            )));
+        }
+    }
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => prepare_output_dir(dir),
+        _ => Ok(()),
     }
 }
 

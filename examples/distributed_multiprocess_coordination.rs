@@ -19,7 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seeding: GlobalSeeding::RankAware,
         format: Format::Bincode,
         threads: Some(1),
-        output_dir: dir.clone(),
+        output: dpa::distributed::JobOutput::Shards(dir.clone()),
+        resume: false,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
     };

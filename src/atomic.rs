@@ -280,6 +280,18 @@ impl AtomicFile {
         self.partial.as_deref()
     }
 
+    /// The file being written, with everything written so far through this writer
+    /// flushed to it: for positioned writes (`write_at`) beside the buffered ones.
+    pub(crate) fn file(&mut self) -> Result<&File, Error> {
+        let name = self.partial.as_deref().unwrap_or(&self.path);
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| Error::io(name, io::Error::other("already committed")))?;
+        out.flush().map_err(|e| Error::io(name, e))?;
+        Ok(out.get_ref())
+    }
+
     /// Keep `<path>.partial` when dropped without a commit (for resuming later).
     ///
     /// # Examples

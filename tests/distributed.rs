@@ -21,7 +21,8 @@ fn job(dir: &Path, n: u64, seeding: GlobalSeeding, format: Format) -> GenerateJo
         seeding,
         format,
         threads: Some(1),
-        output_dir: dir.to_path_buf(),
+        output: dpa::distributed::JobOutput::Shards(dir.to_path_buf()),
+        resume: false,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
     }
@@ -334,4 +335,77 @@ fn keyed_shards_join_to_the_same_bytes_for_any_number_of_ranks() {
     let first: dpa::Params =
         serde_json::from_slice(one.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert!(first.bit_eq(&g.generate(dpa::Seeding::Keyed { seed: 42, epoch: 3 }, 1_000)));
+}
+
+/// The shared `.npy` file under the in-memory communicator: for world sizes 1 to 8,
+/// more ranks than samples and no samples at all, it is byte for byte the file one
+/// `dpa generate --format npy` writes (through the library's single-process path).
+#[test]
+fn shared_npy_is_one_process_file_for_any_world_size() {
+    use dpa::distributed::JobOutput;
+    let dir = tempfile::tempdir().unwrap();
+    for n in [0u64, 3, 1001] {
+        for seeding in [GlobalSeeding::Global, GlobalSeeding::Keyed] {
+            let path = dir.path().join(format!("one-{n}.npy"));
+            let mut j = job(dir.path(), n, seeding, Format::Npy);
+            // The reference: one process, the write path of `dpa generate`.
+            let meta = j.whole_metadata(1);
+            let engine = Engine::new(EngineConfig::default()).unwrap();
+            let g = Arc::new(Generator::new(j.config.clone()).unwrap());
+            let what = dpa::write::Generation {
+                engine: &engine,
+                generator: &g,
+                seeding: seeding.rank_seeding(j.base_seed, j.epoch, 0),
+                ids: id_range(j.start_id, n).unwrap(),
+            };
+            let options = dpa::write::WriteOptions {
+                format: Format::Npy,
+                metadata: meta,
+                statistics: true,
+                keep_partial: false,
+                checksum: true,
+            };
+            let dest = dpa::write::Destination::File(path.clone());
+            dpa::write::generate_to(
+                &what,
+                dest,
+                &options,
+                false,
+                Default::default(),
+                &mut |_| {},
+            )
+            .unwrap();
+            let want = std::fs::read(&path).unwrap();
+            for size in 1..=8 {
+                let out = dir.path().join(format!("shared-{n}-{size}.npy"));
+                j.output = JobOutput::SharedNpy(out.clone());
+                let m = run(size, &j);
+                assert_eq!(m.shards.len(), size);
+                assert!(std::fs::read(&out).unwrap() == want, "n {n}, {size} ranks");
+                dpa::read_records(&out, |_| Ok(())).unwrap();
+            }
+        }
+    }
+}
+
+/// One rank fails in the middle of a shared write: every rank stops (none waits for
+/// the others), and nothing is at the output path.
+#[test]
+fn a_failing_rank_stops_every_rank_of_a_shared_write() {
+    use dpa::distributed::{JobError, JobOutput};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.npy");
+    let mut j = job(dir.path(), 50_000, GlobalSeeding::Global, Format::Npy);
+    j.output = JobOutput::SharedNpy(out.clone());
+    std::fs::create_dir(dir.path().join("p.npy.partial.rank-00001-of-00003")).unwrap();
+    let results = LocalCommunicator::run(3, |comm| match run_generate(comm, &j) {
+        Err(JobError::Peer { rank }) => format!("peer {rank}"),
+        Err(e) => e.to_string(),
+        Ok(_) => "ok".into(),
+    })
+    .unwrap();
+    assert_eq!(results[0], "peer 1");
+    assert!(results[1].contains("rank-00001-of-00003"), "{}", results[1]);
+    assert_eq!(results[2], "peer 1");
+    assert!(!out.exists());
 }

@@ -236,7 +236,8 @@ fn merge_survives_damaged_manifests_and_shards() {
             seeding: GlobalSeeding::RankAware,
             format,
             threads: Some(1),
-            output_dir: run.clone(),
+            output: dpa::distributed::JobOutput::Shards(run.clone()),
+            resume: false,
             with_stats: true,
             kernel: dpa::kernel::Kernel::detect(),
         };

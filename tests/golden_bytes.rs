@@ -181,7 +181,8 @@ fn distributed_outputs(dir: &Path, got: &mut BTreeMap<String, String>) {
             seeding,
             format,
             threads: Some(2),
-            output_dir: run_dir.clone(),
+            output: dpa::distributed::JobOutput::Shards(run_dir.clone()),
+            resume: false,
             with_stats: true,
             kernel: dpa::kernel::Kernel::detect(),
         };

@@ -662,7 +662,8 @@ fn run_two_ranks(dir: &Path) -> serde_json::Value {
         seeding: GlobalSeeding::RankAware,
         format: dpa::Format::Jsonl,
         threads: Some(1),
-        output_dir: dir.to_path_buf(),
+        output: dpa::distributed::JobOutput::Shards(dir.to_path_buf()),
+        resume: false,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
     };

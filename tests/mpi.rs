@@ -324,3 +324,278 @@ fn seed_and_epoch_give_the_same_file_on_any_number_of_ranks() {
         assert!(merge(&run, &merged) == whole, "{ranks} ranks");
     }
 }
+
+/// `-o FILE.npy`: every rank writes its rows into one shared file, byte for byte what
+/// `dpa generate --format npy` writes, for 1 to 4 ranks and an uneven count; the
+/// sidecar's statistics are the same bits.
+#[test]
+fn one_shared_npy_file_from_any_number_of_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let side = |p: &Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(dpa::formats::npy::sidecar_path(p)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    for seeding in [
+        &["--seeding", "global"][..],
+        &["--seed", "5", "--epoch", "1"],
+    ] {
+        let mut args = vec!["generate", "-n", "10007", "--start-id", "3"];
+        args.extend_from_slice(seeding);
+        let single = seeding
+            .iter()
+            .filter(|a| **a != "global" && **a != "--seeding");
+        let mut whole_args = vec!["generate", "-n", "10007", "--start-id", "3"];
+        whole_args.extend(single);
+        let whole_path = dir.path().join("whole.npy");
+        let whole = dpa(&whole_args, &whole_path);
+        for ranks in 1..=4 {
+            let out = dir.path().join(format!("shared{ranks}.npy"));
+            let mut run = args.clone();
+            run.extend(["-q", "-o", out.to_str().unwrap()]);
+            mpirun_ok(ranks, &run);
+            assert!(
+                std::fs::read(&out).unwrap() == whole,
+                "{ranks} ranks {seeding:?}"
+            );
+            let (a, b) = (side(&out), side(&whole_path));
+            assert_eq!(a["statistics"], b["statistics"], "{ranks} ranks");
+            assert_eq!(a["sha256"], b["sha256"]);
+            assert_eq!(a["ranks"].as_array().unwrap().len(), ranks);
+            // Only the array and its sidecar are left: no partial file, no records.
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.starts_with(&format!("shared{ranks}")))
+                .collect();
+            assert_eq!(names.len(), 2, "{names:?}");
+        }
+    }
+    // Rank-aware rows carry their ranks: the shared file is the merged shards.
+    let shards = dir.path().join("shards");
+    let common = ["generate", "-q", "-n", "10007", "--base-seed", "3"];
+    let mut run = common.to_vec();
+    run.extend(["--output-dir", shards.to_str().unwrap()]);
+    mpirun_ok(3, &run);
+    let merged = merge(&shards, &dir.path().join("merged.npy"));
+    let out = dir.path().join("rank-aware.npy");
+    let mut run = common.to_vec();
+    run.extend(["-o", out.to_str().unwrap()]);
+    mpirun_ok(3, &run);
+    assert!(std::fs::read(&out).unwrap() == merged);
+}
+
+/// A rank that fails ends the job: nothing at the output path, and the failure is
+/// named once.
+#[test]
+fn a_failing_rank_leaves_nothing_at_the_shared_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.npy");
+    // Rank 2 cannot replace its progress record: a folder is in the way.
+    let record = dir.path().join("p.npy.partial.rank-00002-of-00004");
+    std::fs::create_dir(&record).unwrap();
+    let (got, took) = mpirun(
+        4,
+        &["generate", "-n", "100000", "-o", out.to_str().unwrap()],
+        Duration::from_secs(90),
+    );
+    assert!(!got.status.success());
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(stderr.matches("rank-00002-of-00004").count(), 1, "{stderr}");
+    assert!(stderr.contains("rank 2: error"), "{stderr}");
+    assert!(!out.exists() && !dpa::formats::npy::sidecar_path(&out).exists());
+}
+
+/// The pid of a process of `dpa-mpi` whose arguments contain `marker`.
+fn rank_pid(marker: &str) -> Option<u32> {
+    let exe = env!("CARGO_BIN_EXE_dpa-mpi");
+    std::fs::read_dir("/proc").ok()?.find_map(|e| {
+        let e = e.ok()?;
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+        let ours = args.first()? == &exe.as_bytes() && args.iter().any(|a| a == &marker.as_bytes());
+        ours.then_some(pid)
+    })
+}
+
+/// Starts `mpirun -n RANKS dpa-mpi ARGS`; once `ready()`, kills one rank (the one
+/// whose arguments contain `marker`) with SIGKILL, and waits for the job to end.
+fn kill_a_rank_when(ranks: usize, args: &[&str], marker: &str, ready: impl Fn() -> bool) {
+    let mut child = Command::new("mpirun")
+        .args(["-n", &ranks.to_string()])
+        .arg(env!("CARGO_BIN_EXE_dpa-mpi"))
+        .args(args)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the job ended before the kill"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "never ready");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = rank_pid(marker).expect("a rank to kill");
+    let killed = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the killed job reported success");
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// kill -9 of one rank of a 4-rank shared-file job, then `--resume`: every byte of the
+/// array and the sidecar's statistics are the uninterrupted run's. A resume with other
+/// settings keeps none of the killed run's rows.
+#[test]
+fn a_killed_shared_job_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cut.npy");
+    let args = |epoch: &'static str| -> Vec<String> {
+        [
+            "generate", "-n", "3000000", "--seed", "3", "--epoch", epoch, "-t", "1", "-o",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.to_str().unwrap().to_string()])
+        .collect()
+    };
+    let marker = out.to_str().unwrap();
+    // Killed once some rank has recorded progress.
+    let progress_recorded = || {
+        names_in(dir.path())
+            .iter()
+            .any(|n| n.contains(".rank-") && !n.ends_with(".tmp"))
+    };
+    for (resume_epoch, keeps) in [("4", false), ("2", true)] {
+        kill_a_rank_when(4, &strs(&args("2")), marker, progress_recorded);
+        assert!(!out.exists());
+        let mut resume = args(resume_epoch);
+        resume.push("--resume".into());
+        let got = mpirun_ok(4, &strs(&resume));
+        let stdout = String::from_utf8_lossy(&got.stdout);
+        assert_eq!(
+            stdout.contains("kept from the killed run"),
+            keeps,
+            "{stdout}"
+        );
+        let whole = dir.path().join("whole.npy");
+        let mut fresh = args(resume_epoch);
+        *fresh.last_mut().unwrap() = whole.to_str().unwrap().into();
+        mpirun_ok(4, &strs(&fresh));
+        assert!(
+            std::fs::read(&out).unwrap() == std::fs::read(&whole).unwrap(),
+            "epoch {resume_epoch}"
+        );
+        let side = |p: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(dpa::formats::npy::sidecar_path(p)).unwrap())
+                .unwrap()
+        };
+        assert_eq!(side(&out)["statistics"], side(&whole)["statistics"]);
+        assert_eq!(side(&out)["sha256"], side(&whole)["sha256"]);
+        assert_eq!(
+            names_in(dir.path()),
+            ["cut.npy", "cut.npy.json", "whole.npy", "whole.npy.json"]
+        );
+        for p in [&out, &whole] {
+            std::fs::remove_file(p).unwrap();
+            std::fs::remove_file(dpa::formats::npy::sidecar_path(p)).unwrap();
+        }
+    }
+}
+
+/// kill -9 of one rank of a 4-rank shard job mid-write, then `--resume`: finished shards
+/// are kept (their recorded SHA-256 checks out), partial ones continue, and every shard
+/// and the manifest's statistics are the uninterrupted run's.
+#[test]
+fn a_killed_shard_job_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cut, whole) = (dir.path().join("cut"), dir.path().join("whole"));
+    let args = |d: &Path| -> Vec<String> {
+        [
+            "generate",
+            "-n",
+            "2000000",
+            "-t",
+            "1",
+            "-q",
+            "--output-dir",
+            d.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    mpirun_ok(4, &strs(&args(&whole)));
+    // Killed once a shard is a third written.
+    let a_third = || {
+        std::fs::read_dir(&cut).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                e.file_name().to_string_lossy().ends_with(".partial")
+                    && e.metadata().is_ok_and(|m| m.len() > 40 << 20)
+            })
+        })
+    };
+    kill_a_rank_when(4, &strs(&args(&cut)), cut.to_str().unwrap(), a_third);
+    assert!(!cut.join("manifest.json").exists());
+    let mut resume = args(&cut);
+    resume.retain(|a| a != "-q");
+    resume.push("--resume".into());
+    let got = mpirun_ok(4, &strs(&resume));
+    assert!(String::from_utf8_lossy(&got.stdout).contains("kept from the killed run"));
+    for rank in 0..4 {
+        let name = format!("shard-0000{rank}-of-00004.jsonl");
+        assert!(
+            std::fs::read(cut.join(&name)).unwrap() == std::fs::read(whole.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    let manifest = |d: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap()
+    };
+    let (a, b) = (manifest(&cut), manifest(&whole));
+    assert_eq!(a["statistics"], b["statistics"]);
+    for rank in 0..4 {
+        assert_eq!(a["shards"][rank]["sha256"], b["shards"][rank]["sha256"]);
+    }
+    assert_eq!(names_in(&cut), names_in(&whole));
+
+    // A finished shard changed since: its digest no longer checks out, so a resume
+    // writes it again and keeps the three others.
+    let damaged = cut.join("shard-00001-of-00004.jsonl");
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    bytes[1000] ^= 1;
+    std::fs::write(&damaged, &bytes).unwrap();
+    std::fs::remove_file(cut.join("manifest.json")).unwrap();
+    mpirun_ok(4, &strs(&resume));
+    assert!(
+        std::fs::read(&damaged).unwrap()
+            == std::fs::read(whole.join("shard-00001-of-00004.jsonl")).unwrap()
+    );
+    let resumed: Vec<u64> = (0..4)
+        .map(|r| manifest(&cut)["shards"][r]["resumed"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(resumed, [500000, 0, 500000, 500000]);
+}

@@ -1,21 +1,18 @@
 //! The distributed generate job, written once against [`Communicator`].
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+
+use sha2::Digest as _;
 
 use super::communicator::Communicator;
-use super::manifest::{Manifest, ShardEntry, ShardTimings};
+use super::manifest::{Manifest, ShardEntry};
 use crate::atomic::AtomicFile;
-use crate::batch::BatchConfig;
 use crate::config::AugmentationConfig;
-use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, Error};
 use crate::formats::{FileMetadata, Format, SeedingInfo};
-use crate::params::Generator;
 use crate::seeding::Seeding;
 use crate::split::{id_range, split_range};
 use crate::stats::StatsAccumulator;
-use crate::write::{generate_to, Destination, Generation, WriteOptions};
 
 /// How the ranks seed their records (`"rank-aware"` or `"global"` in a manifest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,6 +77,29 @@ impl GlobalSeeding {
     }
 }
 
+impl GlobalSeeding {
+    /// The seeding of a whole run's records as one file: plain and keyed seeding as
+    /// `dpa generate` of the range describes it (every rank seeds alike); rank-aware
+    /// records keep their own ranks, so only the base seed and world size are recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::distributed::GlobalSeeding;
+    /// let info = GlobalSeeding::RankAware.whole_info(7, 0, 4);
+    /// assert_eq!((info.base_seed, info.rank, info.world_size), (Some(7), None, Some(4)));
+    /// ```
+    pub fn whole_info(self, base_seed: u64, epoch: u64, size: u64) -> SeedingInfo {
+        match self {
+            GlobalSeeding::RankAware => SeedingInfo {
+                rank: None,
+                ..SeedingInfo::new(Seeding::RankAware { base_seed, rank: 0 }, Some(size))
+            },
+            other => SeedingInfo::new(other.rank_seeding(base_seed, epoch, 0), None),
+        }
+    }
+}
+
 impl std::fmt::Display for GlobalSeeding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -101,16 +121,30 @@ pub struct GenerateJob {
     pub epoch: u64,
     /// Seeding mode.
     pub seeding: GlobalSeeding,
-    /// Shard format.
+    /// Shard format ([`Format::Npy`] for a shared file).
     pub format: Format,
     /// Worker threads per rank (`None`: every core).
     pub threads: Option<usize>,
-    /// Where shards and the manifest go.
-    pub output_dir: PathBuf,
+    /// Where the records go: shards and a manifest, or one shared `.npy` file.
+    pub output: JobOutput,
+    /// Continue the job a killed run of the same settings left (see
+    /// [`run_generate`]); without it, what such a run left is written again.
+    pub resume: bool,
     /// Statistics in the shards and the manifest.
     pub with_stats: bool,
     /// The kernel (every kernel gives the same bits).
     pub kernel: crate::kernel::Kernel,
+}
+
+/// Where a job's records go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutput {
+    /// One shard file per rank ([`shard_file_name`]) and `manifest.json`, in this
+    /// folder.
+    Shards(PathBuf),
+    /// One `.npy` file at this path that every rank writes its rows into, and its
+    /// sidecar (`<path>.json`); no merge step.
+    SharedNpy(PathBuf),
 }
 
 /// Why a rank could not do its part.
@@ -122,6 +156,13 @@ pub enum JobError {
     /// Data or I/O on this rank.
     #[error(transparent)]
     Data(#[from] Error),
+    /// Another rank failed (its own error says why); this rank stopped with it at the
+    /// same point, so that no rank waits for the others forever.
+    #[error("rank {rank} failed")]
+    Peer {
+        /// The lowest rank that failed.
+        rank: u64,
+    },
 }
 
 /// The file name of a rank's shard: `shard-{rank:05}-of-{size:05}.{ext}`.
@@ -135,7 +176,7 @@ pub fn shard_file_name(rank: u64, size: u64, format: Format) -> String {
     format!("shard-{rank:05}-of-{size:05}.{}", format.extension())
 }
 
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()
@@ -155,6 +196,15 @@ impl GenerateJob {
                 message: "must be at least 1".into(),
             });
         }
+        if matches!(self.output, JobOutput::SharedNpy(_)) && self.format != Format::Npy {
+            return Err(ConfigError::Invalid {
+                field: "format",
+                message: format!(
+                    "a shared output is a .npy file (fixed-width rows), not {}",
+                    self.format
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -163,6 +213,47 @@ impl GenerateJob {
         let r = split_range(self.num_samples, size, rank)?;
         let seeding = self.seeding.rank_seeding(self.base_seed, self.epoch, rank);
         Ok((self.start_id + r.start, r.end - r.start, seeding))
+    }
+
+    /// A digest of everything that decides the bytes of a run on `size` ranks: a
+    /// killed run's files are resumed only by a run with the same digest.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::path::PathBuf::from("out");
+    /// let job = dpa::distributed::GenerateJob {
+    ///     config: Default::default(), num_samples: 10, start_id: 0, base_seed: 0, epoch: 0,
+    ///     seeding: dpa::distributed::GlobalSeeding::Global, format: dpa::Format::Jsonl,
+    ///     threads: None, output: dpa::distributed::JobOutput::Shards(dir), resume: false,
+    ///     with_stats: true, kernel: dpa::kernel::Kernel::detect() };
+    /// let other = dpa::distributed::GenerateJob { epoch: 1, ..job.clone() };
+    /// assert_ne!(job.settings_digest(2), other.settings_digest(2));
+    /// assert_ne!(job.settings_digest(2), job.settings_digest(3));
+    /// ```
+    pub fn settings_digest(&self, size: u64) -> String {
+        let settings = serde_json::json!({
+            "config": self.config,
+            "num_samples": self.num_samples,
+            "start_id": self.start_id,
+            "base_seed": self.base_seed,
+            "epoch": self.epoch,
+            "seeding": self.seeding,
+            "format": self.format,
+            "world_size": size,
+            "statistics": self.with_stats,
+        });
+        let digest: [u8; 32] = sha2::Sha256::digest(settings.to_string().as_bytes()).into();
+        crate::seeding::to_hex(&digest)
+    }
+
+    /// The metadata of the whole run's records as one file: what a shared `.npy`
+    /// file's sidecar holds, and `dpa merge` writes.
+    pub fn whole_metadata(&self, size: u64) -> FileMetadata {
+        let mut meta = FileMetadata::for_config(self.config.clone(), Some(self.num_samples));
+        meta.start_id = Some(self.start_id);
+        meta.seeding = Some(self.seeding.whole_info(self.base_seed, self.epoch, size));
+        meta
     }
 
     /// The metadata of a rank's shard file: what `dpa generate` writes for the same
@@ -188,7 +279,11 @@ pub fn run_generate<C: Communicator>(
     job: &GenerateJob,
 ) -> Result<Option<Manifest>, JobError> {
     job.validate()?;
-    let (entry, stats) = write_shard(comm, job)?;
+    let dir = match &job.output {
+        JobOutput::Shards(dir) => dir,
+        JobOutput::SharedNpy(path) => return super::shared::run(comm, job, path),
+    };
+    let (entry, stats) = super::shards::write_shard(comm, job, dir)?;
     let all_stats = comm.gather_bytes(0, &stats.to_bytes());
     let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
     let all_entries = comm.gather_bytes(0, &entry_json);
@@ -196,79 +291,22 @@ pub fn run_generate<C: Communicator>(
         return Ok(None);
     };
     let manifest = build_manifest(job, comm.size() as u64, &all_stats, &all_entries)?;
-    write_manifest(&job.output_dir.join("manifest.json"), &manifest)?;
+    write_manifest(&dir.join("manifest.json"), &manifest)?;
     Ok(Some(manifest))
 }
 
-/// Generates and writes this rank's shard (timed from a barrier); returns its manifest
-/// entry and its statistics accumulator.
-fn write_shard<C: Communicator>(
-    comm: &C,
-    job: &GenerateJob,
-) -> Result<(ShardEntry, StatsAccumulator), JobError> {
-    let rank = comm.rank() as u64;
-    let size = comm.size() as u64;
-    let (first, count, seeding) = job.shard(rank, size)?;
-    let generator = Arc::new(Generator::new(job.config.clone())?.with_kernel(job.kernel));
-    let engine = Engine::new(EngineConfig {
-        threads: job.threads,
-        ..Default::default()
-    })?;
-    let file = shard_file_name(rank, size, job.format);
-    let what = Generation {
-        engine: &engine,
-        generator: &generator,
-        seeding,
-        ids: id_range(first, count)?,
-    };
-    let options = WriteOptions {
-        format: job.format,
-        metadata: job.shard_metadata(rank, size)?,
-        statistics: job.with_stats,
-        keep_partial: false,
-        checksum: true,
-    };
-    comm.barrier();
-    let t0 = comm.wtime();
-    let destination = Destination::File(job.output_dir.join(&file));
-    let done = generate_to(
-        &what,
-        destination,
-        &options,
-        false,
-        BatchConfig::default(),
-        &mut |_| {},
-    )?;
-    let total = comm.wtime() - t0;
-    let write = done.write_time.as_secs_f64();
-    let entry = ShardEntry {
-        rank,
-        file,
-        start: first,
-        end: first + count,
-        records: done.write.records,
-        sha256: done.write.sha256.unwrap_or_default(),
-        seconds: ShardTimings {
-            generate: (total - write).max(0.0),
-            write,
-            total,
-        },
-        host: host_name(),
-        threads: engine.threads(),
-    };
-    Ok((entry, done.write.stats))
-}
-
 /// Rank 0's manifest from every rank's statistics (merged in rank order) and entry.
-fn build_manifest(
+pub(crate) fn build_manifest(
     job: &GenerateJob,
     size: u64,
     all_stats: &[Vec<u8>],
     all_entries: &[Vec<u8>],
 ) -> Result<Manifest, Error> {
-    let report_error = |r: usize, message: String| {
-        Error::data(&job.output_dir, format!("report of rank {r}"), message)
+    let place = match &job.output {
+        JobOutput::Shards(p) | JobOutput::SharedNpy(p) => p,
     };
+    let report_error =
+        |r: usize, message: String| Error::data(place, format!("report of rank {r}"), message);
     let mut stats = StatsAccumulator::new();
     for (r, bytes) in all_stats.iter().enumerate() {
         let part = StatsAccumulator::from_bytes(bytes)
@@ -285,7 +323,11 @@ fn build_manifest(
         .max_by(|a, b| a.seconds.total.total_cmp(&b.seconds.total))
         .map_or(0, |s| s.rank);
     let total_seconds = shards.iter().map(|s| s.seconds.total).fold(0.0, f64::max);
-    let records: u64 = shards.iter().map(|s| s.records).sum();
+    // Records this run wrote (a resumed job kept the others).
+    let records: u64 = shards
+        .iter()
+        .map(|s| s.records - s.resumed.min(s.records))
+        .sum();
     Ok(Manifest {
         dpa_version: env!("CARGO_PKG_VERSION").to_string(),
         config: job.config.clone(),

@@ -18,6 +18,10 @@ pub struct ShardTimings {
     pub total: f64,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One rank's shard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardEntry {
@@ -31,6 +35,10 @@ pub struct ShardEntry {
     pub end: u64,
     /// Records in the file.
     pub records: u64,
+    /// Records a resumed job found already written and checked, and kept (absent when
+    /// none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resumed: u64,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
     /// Timings.

@@ -8,9 +8,11 @@ mod local;
 mod manifest;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
+mod shards;
+mod shared;
 
 pub use communicator::{Communicator, ReduceOp};
-pub use job::{run_generate, shard_file_name, GenerateJob, GlobalSeeding, JobError};
+pub use job::{run_generate, shard_file_name, GenerateJob, GlobalSeeding, JobError, JobOutput};
 pub use local::{JobAborted, LocalCommunicator};
 pub use manifest::{Manifest, ShardEntry, ShardTimings};
 #[cfg(feature = "mpi")]

@@ -553,6 +553,17 @@ fn check_header_text(text: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Decodes one row of either layout (told apart by its length); `None` when it is not
+/// a row dpa writes.
+pub(crate) fn decode(row: &[u8]) -> Option<Params> {
+    let rank = match row.len() {
+        112 => false,
+        120 => true,
+        _ => return None,
+    };
+    decode_row(row, RowLayout { rank }).ok()
+}
+
 /// Decodes one row, or says what is wrong with it.
 fn decode_row(row: &[u8], layout: RowLayout) -> Result<Params, String> {
     let word = |at: usize| u64::from_le_bytes(row[at..at + 8].try_into().unwrap_or([0; 8]));

@@ -1,0 +1,278 @@
+//! Shards ([`JobOutput::Shards`](super::JobOutput::Shards)): each rank writes its own
+//! file, and records what it wrote so that `--resume` can keep it.
+//!
+//! When a shard is in place, its rank writes `<shard>.done.json` beside it: the job's
+//! settings digest, the shard's size, SHA-256 and exact statistics. A resumed job keeps
+//! a shard only when that record is this job's and the file's bytes still hash to it;
+//! otherwise the shard is written again. A shard that was being written continues from
+//! its `.partial` file as `dpa generate --resume` does (its bytes are checked against
+//! the records recomputed).
+
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::communicator::Communicator;
+use super::job::{host_name, shard_file_name, GenerateJob, JobError};
+use super::manifest::{ShardEntry, ShardTimings};
+use crate::atomic::AtomicFile;
+use crate::batch::BatchConfig;
+use crate::engine::{Engine, EngineConfig};
+use crate::error::Error;
+use crate::params::Generator;
+use crate::seeding::to_hex;
+use crate::split::id_range;
+use crate::stats::StatsAccumulator;
+use crate::write::{generate_to, Destination, Generation, WriteOptions};
+
+/// The longest record (`.done.json`, progress) read.
+const MAX_RECORD_BYTES: u64 = 1 << 16;
+
+/// What a rank records once its shard is in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Done {
+    /// [`GenerateJob::settings_digest`] of the job that wrote the shard.
+    settings: String,
+    file: String,
+    bytes: u64,
+    records: u64,
+    sha256: String,
+    /// The exact statistics accumulator (`StatsAccumulator::to_bytes`), in hex.
+    statistics: Option<String>,
+}
+
+/// The record of the shard at `shard`: `<shard>.done.json`.
+fn done_path(shard: &Path) -> PathBuf {
+    let mut s = shard.as_os_str().to_owned();
+    s.push(".done.json");
+    PathBuf::from(s)
+}
+
+/// A shard as its rank left it: written now, or kept from a killed run.
+struct Written {
+    records: u64,
+    /// Records kept from a killed run.
+    resumed: u64,
+    sha256: String,
+    stats: StatsAccumulator,
+    /// Seconds spent encoding and writing.
+    write: f64,
+}
+
+/// Generates and writes this rank's shard (timed from a barrier), or keeps it when
+/// resuming and it checks out; returns its manifest entry and statistics.
+pub(crate) fn write_shard<C: Communicator>(
+    comm: &C,
+    job: &GenerateJob,
+    dir: &Path,
+) -> Result<(ShardEntry, StatsAccumulator), JobError> {
+    let (rank, size) = (comm.rank() as u64, comm.size() as u64);
+    let (first, count, _) = job.shard(rank, size)?;
+    let engine = Engine::new(EngineConfig {
+        threads: job.threads,
+        ..Default::default()
+    })?;
+    let file = shard_file_name(rank, size, job.format);
+    let path = dir.join(&file);
+    let settings = job.settings_digest(size);
+    let kept = match job.resume {
+        true => keep_finished(&path, &settings, job.with_stats)?,
+        false => remove_stale(&done_path(&path)).map(|()| None)?,
+    };
+    comm.barrier();
+    let t0 = comm.wtime();
+    let written = match kept {
+        Some(kept) => kept,
+        None => write_new(job, rank, size, &engine, &path, &settings)?,
+    };
+    let total = comm.wtime() - t0;
+    let entry = ShardEntry {
+        rank,
+        file,
+        start: first,
+        end: first + count,
+        records: written.records,
+        resumed: written.resumed,
+        sha256: written.sha256,
+        seconds: ShardTimings {
+            generate: (total - written.write).max(0.0),
+            write: written.write,
+            total,
+        },
+        host: host_name(),
+        threads: engine.threads(),
+    };
+    Ok((entry, written.stats))
+}
+
+/// Writes the shard (continuing its partial file when resuming), then its record.
+fn write_new(
+    job: &GenerateJob,
+    rank: u64,
+    size: u64,
+    engine: &Engine,
+    path: &Path,
+    settings: &str,
+) -> Result<Written, JobError> {
+    let (first, count, seeding) = job.shard(rank, size)?;
+    let generator = Arc::new(Generator::new(job.config.clone())?.with_kernel(job.kernel));
+    let what = Generation {
+        engine,
+        generator: &generator,
+        seeding,
+        ids: id_range(first, count)?,
+    };
+    let options = WriteOptions {
+        format: job.format,
+        metadata: job.shard_metadata(rank, size)?,
+        statistics: job.with_stats,
+        // A killed or failed run leaves its partial shard for --resume.
+        keep_partial: true,
+        checksum: true,
+    };
+    let destination = Destination::File(path.to_path_buf());
+    let done = generate_to(
+        &what,
+        destination,
+        &options,
+        job.resume,
+        BatchConfig::default(),
+        &mut |_| {},
+    )?;
+    let sha256 = done.write.sha256.unwrap_or_default();
+    let record = Done {
+        settings: settings.to_string(),
+        file: shard_file_name(rank, size, job.format),
+        bytes: done.write.bytes,
+        records: done.write.records,
+        sha256: sha256.clone(),
+        statistics: job.with_stats.then(|| hex(&done.write.stats.to_bytes())),
+    };
+    write_json(&done_path(path), &record)?;
+    Ok(Written {
+        records: done.write.records,
+        resumed: done.write.resumed,
+        sha256,
+        stats: done.write.stats,
+        write: done.write_time.as_secs_f64(),
+    })
+}
+
+/// The shard at `path`, when its record is this job's and its bytes hash to it.
+fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option<Written>, Error> {
+    let Some(done) = read_json::<Done>(&done_path(path))? else {
+        return Ok(None);
+    };
+    let stats = match (&done.statistics, with_stats) {
+        (Some(h), true) => match unhex(h).as_deref().and_then(StatsAccumulator::from_bytes) {
+            Some(stats) => stats,
+            None => return Ok(None),
+        },
+        (None, false) => StatsAccumulator::new(),
+        _ => return Ok(None),
+    };
+    if done.settings != settings {
+        return Ok(None);
+    }
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(f)
+            if f.metadata()
+                .is_ok_and(|m| m.is_file() && m.len() == done.bytes) =>
+        {
+            f
+        }
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut hash = Sha256::new();
+    io::copy(
+        &mut io::BufReader::with_capacity(1 << 20, file),
+        &mut HashSink(&mut hash),
+    )
+    .map_err(|e| Error::io(path, e))?;
+    if to_hex(&hash.finalize().into()) != done.sha256 {
+        return Ok(None);
+    }
+    Ok(Some(Written {
+        records: done.records,
+        resumed: done.records,
+        sha256: done.sha256,
+        stats,
+        write: 0.0,
+    }))
+}
+
+/// Removes a record a run that died left (a fresh run writes its own).
+pub(super) fn remove_stale(record: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(record) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(record, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a small JSON record: `None` when there is none, or it is not one (too long,
+/// not this shape).
+pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, Error> {
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut text = Vec::new();
+    file.take(MAX_RECORD_BYTES)
+        .read_to_end(&mut text)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(serde_json::from_slice(&text).ok())
+}
+
+/// Writes a small JSON record atomically.
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let mut f = AtomicFile::create(path)?;
+    let text = serde_json::to_vec(value).map_err(|e| Error::io(path, e.into()))?;
+    f.write_all(&text).map_err(|e| Error::io(path, e))?;
+    f.commit()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// `io::Write` into a hasher.
+struct HashSink<'a>(&'a mut Sha256);
+
+impl Write for HashSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

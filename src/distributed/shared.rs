@@ -1,0 +1,482 @@
+//! One `.npy` file written by every rank ([`JobOutput::SharedNpy`]).
+//!
+//! Rows have a fixed width, so rank r's rows have a fixed place in the file. Rank 0
+//! claims `<path>.partial` (created exclusively and locked, as every dpa output), writes
+//! the header and sizes the file; every rank then writes its own rows at its own offset
+//! with positioned writes (`pwrite`), which any POSIX file system shared by the nodes
+//! allows (no MPI-IO is needed). Each rank fsyncs its writes; after a barrier rank 0
+//! hashes the file, writes the sidecar with the statistics of every rank merged exactly,
+//! and renames the file into place. A job that fails leaves nothing at `path`.
+//!
+//! Each rank keeps a small progress record next to the partial file
+//! (`<path>.partial.rank-RRRRR-of-PPPPP`): how many of its rows are on disk (fsynced
+//! first) and their SHA-256. `--resume` continues from there: rows a record vouches for
+//! are read back and checked against its digest, the rest are written again.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+
+use super::communicator::Communicator;
+use super::job::{host_name, GenerateJob, JobError};
+use super::manifest::{Manifest, ShardEntry, ShardTimings};
+use super::shards::{read_json, remove_stale};
+use crate::atomic::{partial_path, AtomicFile};
+use crate::engine::{Engine, EngineConfig};
+use crate::error::{ConfigError, DataKind, Error};
+use crate::formats::npy::{header_bytes, NpySidecar, RowLayout};
+use crate::formats::{FileMetadata, Format};
+use crate::params::Generator;
+use crate::seeding::to_hex;
+use crate::split::{id_range, IdRange};
+use crate::stats::StatsAccumulator;
+use crate::write::{encode_plan, EncodedChunk};
+
+/// Bytes a rank writes between two updates of its progress record (each one an
+/// fsync of its rows, then of the record).
+const PROGRESS_EVERY: u64 = 16 << 20;
+
+/// Where this rank's rows go, and what is already there.
+struct Rows {
+    /// The partial file.
+    file: File,
+    partial: PathBuf,
+    /// Byte offset of the rank's first row.
+    offset: u64,
+    width: u64,
+    /// Rows already on disk and checked (resumed), their digest state and statistics.
+    done: u64,
+    hash: Sha256,
+    stats: StatsAccumulator,
+    /// What this rank's record says besides `rows` and `sha256`.
+    progress: Progress,
+    record: PathBuf,
+}
+
+/// What this rank generates, and with what.
+struct Work {
+    generator: Arc<Generator>,
+    engine: Engine,
+    seeding: crate::seeding::Seeding,
+    first: u64,
+    count: u64,
+}
+
+/// Runs the job with a shared output at `path`; see the module documentation.
+pub(crate) fn run<C: Communicator>(
+    comm: &C,
+    job: &GenerateJob,
+    path: &Path,
+) -> Result<Option<Manifest>, JobError> {
+    let size = comm.size() as u64;
+    let meta = job.whole_metadata(size);
+    let layout = RowLayout::for_metadata(&meta);
+    let header = header_bytes(layout, job.num_samples).map_err(|e| Error::io(path, e))?;
+    let width = layout.row_bytes() as u64;
+    let total = job
+        .num_samples
+        .checked_mul(width)
+        .and_then(|b| b.checked_add(header.len() as u64))
+        .ok_or(ConfigError::Invalid {
+            field: "num_samples",
+            message: "the .npy file would be larger than 2^64 bytes".into(),
+        })?;
+    let root = comm.rank() == 0;
+    let claimed = agree(comm, || match root {
+        true => claim(path, &header, total, job.resume).map(Some),
+        false => Ok(None),
+    })?;
+    // Whether rank 0 continued a partial file: only then do the progress records count.
+    let mut resumed = vec![u8::from(claimed.as_ref().is_some_and(|c| c.resumed))];
+    comm.broadcast_bytes(0, &mut resumed);
+    let place = Place {
+        path,
+        offset: header.len() as u64,
+        width,
+        total,
+    };
+    let (rows, work) = agree(comm, || open_rows(comm, job, &place, resumed == [1]))?;
+    comm.barrier();
+    let t0 = comm.wtime();
+    let (entry, stats) = agree(comm, || write_rows(comm, job, rows, &work, t0))?;
+    let all_stats = comm.gather_bytes(0, &stats.to_bytes());
+    let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
+    let all_entries = comm.gather_bytes(0, &entry_json);
+    let finished = match (claimed, all_stats, all_entries) {
+        (Some(claimed), Some(stats), Some(entries)) => {
+            let manifest = super::job::build_manifest(job, size, &stats, &entries)?;
+            finish(claimed.file, meta, &manifest)?;
+            Some(manifest)
+        }
+        _ => None,
+    };
+    // The records are of no use once the file is in place (or, on a failure, to anyone
+    // but a resume): each rank removes its own after rank 0 has finished.
+    let finished = agree(comm, || Ok(finished))?;
+    let _ = std::fs::remove_file(progress_path(path, comm.rank() as u64, size));
+    Ok(finished)
+}
+
+/// Runs `step` on this rank, then lets every rank know whether all succeeded, so that
+/// all of them stop at the same point: the failing rank with its own error, the others
+/// with [`JobError::Peer`] naming the highest failed rank. No rank is left waiting in a
+/// collective.
+fn agree<C: Communicator, T>(
+    comm: &C,
+    step: impl FnOnce() -> Result<T, JobError>,
+) -> Result<T, JobError> {
+    let result = step();
+    let mut failed = [if result.is_err() {
+        comm.rank() as f64 + 1.0
+    } else {
+        0.0
+    }];
+    comm.all_reduce_f64(&mut failed, super::communicator::ReduceOp::Max);
+    match (result, failed[0]) {
+        (Err(e), _) => Err(e),
+        (Ok(v), 0.0) => Ok(v),
+        (Ok(_), f) => Err(JobError::Peer { rank: f as u64 - 1 }),
+    }
+}
+
+/// Rank 0: the partial file, claimed for this run (continued, with `resume`, when its
+/// header and size are this run's; else started afresh). Other ranks: `None`.
+fn claim_on_root(
+    path: &Path,
+    header: &[u8],
+    total: u64,
+    resume: bool,
+) -> Result<AtomicFile, Error> {
+    if resume {
+        if let Some(mut file) = AtomicFile::resume(path)? {
+            let partial = partial_path(path);
+            let mut head = vec![0u8; header.len()];
+            let f = file.file()?;
+            let len = f.metadata().map_err(|e| Error::io(&partial, e))?.len();
+            let read = f.read_exact_at(&mut head, 0);
+            if len == total && read.is_ok() && head == header {
+                return Ok(file);
+            }
+            file.keep_partial_on_drop(true);
+            let message = format!("its header or size ({len} bytes, this run's: {total}) is not this run's: remove it, or run the job that wrote it");
+            return Err(Error::data_of(
+                DataKind::Mismatch,
+                &partial,
+                "header",
+                message,
+            ));
+        }
+    }
+    let mut file = AtomicFile::create(path)?;
+    let Some(partial) = file.partial().map(Path::to_path_buf) else {
+        let message = "a shared .npy output must be a regular file, not a device or pipe";
+        return Err(Error::io(path, io::Error::other(message)));
+    };
+    file.keep_partial_on_drop(true);
+    file.write_all(header).map_err(|e| Error::io(&partial, e))?;
+    file.file()?
+        .set_len(total)
+        .map_err(|e| Error::io(&partial, e))?;
+    Ok(file)
+}
+
+/// The partial file rank 0 holds, and whether it was continued.
+struct Claimed {
+    file: AtomicFile,
+    resumed: bool,
+}
+
+fn claim(path: &Path, header: &[u8], total: u64, resume: bool) -> Result<Claimed, JobError> {
+    let had_partial = resume && std::fs::symlink_metadata(partial_path(path)).is_ok();
+    let file = claim_on_root(path, header, total, resume)?;
+    Ok(Claimed {
+        file,
+        resumed: had_partial,
+    })
+}
+
+/// Where the rows of the whole file go.
+struct Place<'a> {
+    path: &'a Path,
+    /// Bytes before the first row (the header).
+    offset: u64,
+    /// Bytes in a row.
+    width: u64,
+    /// Bytes in the file.
+    total: u64,
+}
+
+/// Opens the partial file rank 0 sized, and finds where this rank's rows start and
+/// (when resuming) how many of them are on disk already.
+fn open_rows<C: Communicator>(
+    comm: &C,
+    job: &GenerateJob,
+    place: &Place<'_>,
+    resumed: bool,
+) -> Result<(Rows, Work), JobError> {
+    let (rank, size) = (comm.rank() as u64, comm.size() as u64);
+    let (first, count, seeding) = job.shard(rank, size)?;
+    let work = Work {
+        generator: Arc::new(Generator::new(job.config.clone())?.with_kernel(job.kernel)),
+        engine: Engine::new(EngineConfig {
+            threads: job.threads,
+            ..Default::default()
+        })?,
+        seeding,
+        first,
+        count,
+    };
+    let partial = partial_path(place.path);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&partial)
+        .map_err(|e| Error::io(&partial, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(&partial, e))?;
+    if !meta.is_file() || meta.len() != place.total {
+        let message = format!("is not the file rank 0 sized ({} bytes, expected {}): is the folder shared by every node?", meta.len(), place.total);
+        return Err(Error::data(&partial, "size", message).into());
+    }
+    let record = progress_path(place.path, rank, size);
+    let mut rows = Rows {
+        file,
+        partial,
+        offset: place.offset + (first - job.start_id) * place.width,
+        width: place.width,
+        done: 0,
+        hash: Sha256::new(),
+        stats: StatsAccumulator::new(),
+        progress: Progress {
+            settings: job.settings_digest(size),
+            rank,
+            world_size: size,
+            start: first,
+            end: first + count,
+            rows: 0,
+            sha256: String::new(),
+        },
+        record,
+    };
+    match resumed {
+        true => rows.recover()?,
+        false => remove_stale(&rows.record)?,
+    }
+    Ok((rows, work))
+}
+
+/// Writes this rank's rows (after those already there), timed from `t0`; returns its
+/// entry for the sidecar and the statistics of all its rows.
+fn write_rows<C: Communicator>(
+    comm: &C,
+    job: &GenerateJob,
+    mut rows: Rows,
+    work: &Work,
+    t0: f64,
+) -> Result<(ShardEntry, StatsAccumulator), JobError> {
+    let resumed = rows.done;
+    let write = rows.write(work, job.with_stats)?;
+    let total = comm.wtime() - t0;
+    let path = match &job.output {
+        super::job::JobOutput::SharedNpy(p) => p.as_path(),
+        super::job::JobOutput::Shards(dir) => dir.as_path(),
+    };
+    let entry = ShardEntry {
+        rank: rows.progress.rank,
+        file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        start: work.first,
+        end: work.first + work.count,
+        records: work.count,
+        resumed,
+        sha256: to_hex(&rows.hash.clone().finalize().into()),
+        seconds: ShardTimings {
+            generate: (total - write).max(0.0),
+            write,
+            total,
+        },
+        host: host_name(),
+        threads: work.engine.threads(),
+    };
+    Ok((entry, rows.stats))
+}
+
+/// Rank 0, once every rank's rows are on disk: the file's digest, the sidecar, the
+/// file in place.
+fn finish(mut file: AtomicFile, meta: FileMetadata, manifest: &Manifest) -> Result<(), Error> {
+    let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
+    let f = file.file()?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        let n = f
+            .read_at(&mut buf, at)
+            .map_err(|e| Error::io(&partial, e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        at += n as u64;
+    }
+    let mut sidecar = NpySidecar::new(
+        meta,
+        manifest.statistics,
+        at,
+        to_hex(&hash.finalize().into()),
+    );
+    sidecar.ranks = serde_json::to_value(&manifest.shards).ok();
+    crate::write::commit_with_sidecar(file, &sidecar)
+}
+
+/// The progress record of rank `rank` of `size` for the output `path`.
+fn progress_path(path: &Path, rank: u64, size: u64) -> PathBuf {
+    let mut s = partial_path(path).into_os_string();
+    s.push(format!(".rank-{rank:05}-of-{size:05}"));
+    PathBuf::from(s)
+}
+
+/// What a rank's progress record says: its rows `start..end`, of which the first
+/// `rows` are on disk with digest `sha256`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Progress {
+    /// [`GenerateJob::settings_digest`] of the job.
+    settings: String,
+    rank: u64,
+    world_size: u64,
+    start: u64,
+    end: u64,
+    rows: u64,
+    sha256: String,
+}
+
+impl Rows {
+    /// Takes the rows this rank's progress record vouches for, after reading them back
+    /// and checking their digest; any doubt (no record, another run's, a digest that
+    /// differs) and the rank writes all its rows again.
+    fn recover(&mut self) -> Result<(), Error> {
+        let Some(p) = read_json::<Progress>(&self.record)? else {
+            return Ok(());
+        };
+        let ours = Progress {
+            rows: p.rows,
+            sha256: p.sha256.clone(),
+            ..self.progress.clone()
+        };
+        if p != ours || p.rows > p.end - p.start {
+            return Ok(());
+        }
+        let mut hash = Sha256::new();
+        let mut stats = StatsAccumulator::new();
+        let mut buf = vec![0u8; (self.width as usize) * 4096];
+        let mut at = 0u64;
+        while at < p.rows {
+            let n = (p.rows - at).min(4096);
+            let bytes = &mut buf[..(n * self.width) as usize];
+            self.file
+                .read_exact_at(bytes, self.offset + at * self.width)
+                .map_err(|e| Error::io(&self.partial, e))?;
+            hash.update(&*bytes);
+            for row in bytes.chunks_exact(self.width as usize) {
+                match crate::formats::npy::decode(row) {
+                    Some(params) => stats.push(&params),
+                    None => return Ok(()),
+                }
+            }
+            at += n;
+        }
+        if to_hex(&hash.clone().finalize().into()) != p.sha256 {
+            return Ok(());
+        }
+        (self.done, self.hash, self.stats) = (p.rows, hash, stats);
+        Ok(())
+    }
+
+    /// Generates and writes the rows after `done`, in order, saving progress every
+    /// [`PROGRESS_EVERY`] bytes; returns the seconds spent writing.
+    fn write(&mut self, work: &Work, with_stats: bool) -> Result<f64, Error> {
+        let partial = self.partial.clone();
+        let io_err = |e| Error::io(&partial, e);
+        let (chunk, window) = encode_plan(
+            &work.engine,
+            crate::batch::BatchConfig::default().batch_size,
+        );
+        let (generator, seeding) = (work.generator.clone(), work.seeding);
+        let remaining = id_range(work.first + self.done, work.count - self.done).map_err(|e| {
+            Error::Config {
+                path: self.partial.clone(),
+                position: "rows".into(),
+                error: e,
+            }
+        })?;
+        let (spare_tx, spare_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+        let chunks = work
+            .engine
+            .map_chunks(remaining, chunk, window, move |_, ids: IdRange| {
+                let buffer = spare_rx.try_recv().unwrap_or_default();
+                EncodedChunk::encode_into(
+                    buffer,
+                    &generator,
+                    seeding,
+                    ids,
+                    Format::Npy,
+                    0,
+                    with_stats,
+                )
+            });
+        let (mut since_saved, mut write_time) = (0u64, std::time::Duration::ZERO);
+        for encoded in chunks {
+            let encoded = encoded.map_err(io_err)?;
+            let t = std::time::Instant::now();
+            let at = self.offset + self.done * self.width;
+            self.file.write_all_at(&encoded.bytes, at).map_err(io_err)?;
+            self.hash.update(&encoded.bytes);
+            if let Some(s) = &encoded.stats {
+                self.stats.merge(s);
+            }
+            self.done += encoded.records;
+            since_saved += encoded.bytes.len() as u64;
+            if since_saved >= PROGRESS_EVERY {
+                self.save_progress()?;
+                since_saved = 0;
+            }
+            write_time += t.elapsed();
+            let _ = spare_tx.send(encoded.bytes);
+        }
+        let t = std::time::Instant::now();
+        self.save_progress()?;
+        Ok((write_time + t.elapsed()).as_secs_f64())
+    }
+
+    /// Makes the rows written so far durable, then says so in the progress record
+    /// (written to a file of its own, fsynced, and renamed over the old record).
+    fn save_progress(&mut self) -> Result<(), Error> {
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&self.partial, e))?;
+        self.progress.rows = self.done;
+        self.progress.sha256 = to_hex(&self.hash.clone().finalize().into());
+        let text = serde_json::to_vec(&self.progress).unwrap_or_default();
+        let mut tmp = self.record.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(&text)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &self.record).map_err(|e| Error::io(&self.record, e))
+    }
+}
