@@ -409,3 +409,47 @@ fn a_failing_rank_stops_every_rank_of_a_shared_write() {
     assert_eq!(results[2], "peer 1");
     assert!(!out.exists());
 }
+
+/// `--resume` of a shared-file job that had finished: the file is kept when it still
+/// matches its sidecar, and written again when it does not (or the settings differ).
+#[test]
+fn resuming_a_finished_shared_file_keeps_it_only_if_it_checks_out() {
+    use dpa::distributed::JobOutput;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.npy");
+    let mut j = job(dir.path(), 5000, GlobalSeeding::Global, Format::Npy);
+    j.output = JobOutput::SharedNpy(out.clone());
+    run(3, &j);
+    let want = std::fs::read(&out).unwrap();
+    j.resume = true;
+    let kept = run(3, &j);
+    assert!(
+        kept.shards.iter().all(|s| s.resumed == s.records),
+        "{kept:?}"
+    );
+    assert_eq!(
+        kept.statistics,
+        run(
+            3,
+            &GenerateJob {
+                resume: false,
+                ..j.clone()
+            }
+        )
+        .statistics
+    );
+    // A changed byte: written again, whole.
+    let mut bytes = want.clone();
+    bytes[want.len() - 7] ^= 1;
+    std::fs::write(&out, &bytes).unwrap();
+    let redone = run(3, &j);
+    assert!(redone.shards.iter().all(|s| s.resumed == 0));
+    assert!(std::fs::read(&out).unwrap() == want);
+    // Another epoch is another file: nothing kept.
+    let other = GenerateJob {
+        epoch: 9,
+        seeding: GlobalSeeding::Keyed,
+        ..j.clone()
+    };
+    assert!(run(3, &other).shards.iter().all(|s| s.resumed == 0));
+}

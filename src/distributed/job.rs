@@ -318,6 +318,21 @@ pub(crate) fn build_manifest(
         .enumerate()
         .map(|(r, bytes)| serde_json::from_slice(bytes).map_err(|e| report_error(r, e.to_string())))
         .collect::<Result<_, _>>()?;
+    Ok(manifest_of(
+        job,
+        size,
+        shards,
+        job.with_stats.then(|| stats.finish()),
+    ))
+}
+
+/// The manifest of a job on `size` ranks whose ranks report `shards`.
+pub(crate) fn manifest_of(
+    job: &GenerateJob,
+    size: u64,
+    shards: Vec<ShardEntry>,
+    statistics: Option<crate::stats::Statistics>,
+) -> Manifest {
     let slowest = shards
         .iter()
         .max_by(|a, b| a.seconds.total.total_cmp(&b.seconds.total))
@@ -328,7 +343,7 @@ pub(crate) fn build_manifest(
         .iter()
         .map(|s| s.records - s.resumed.min(s.records))
         .sum();
-    Ok(Manifest {
+    Manifest {
         dpa_version: env!("CARGO_PKG_VERSION").to_string(),
         config: job.config.clone(),
         seeding: job.seeding,
@@ -339,7 +354,7 @@ pub(crate) fn build_manifest(
         start_id: job.start_id,
         format: job.format,
         shards,
-        statistics: job.with_stats.then(|| stats.finish()),
+        statistics,
         total_seconds,
         aggregate_throughput: if total_seconds > 0.0 {
             records as f64 / total_seconds
@@ -347,7 +362,7 @@ pub(crate) fn build_manifest(
             0.0
         },
         slowest_rank: slowest,
-    })
+    }
 }
 
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Error> {

@@ -87,19 +87,27 @@ pub(crate) fn run<C: Communicator>(
         })?;
     let root = comm.rank() == 0;
     let claimed = agree(comm, || match root {
-        true => claim(path, &header, total, job.resume).map(Some),
+        true => claim(job, size, path, &header, total).map(Some),
         false => Ok(None),
     })?;
-    // Whether rank 0 continued a partial file: only then do the progress records count.
-    let mut resumed = vec![u8::from(claimed.as_ref().is_some_and(|c| c.resumed))];
-    comm.broadcast_bytes(0, &mut resumed);
+    // How rank 0 started: only a continued partial file makes the progress records
+    // count; a complete file leaves nothing to do.
+    let mut start = vec![claimed.as_ref().map_or(0, Claimed::code)];
+    comm.broadcast_bytes(0, &mut start);
+    let claimed = match claimed {
+        Some(Claimed::Complete(manifest)) => return Ok(Some(*manifest)),
+        Some(Claimed::File { file, .. }) => Some(file),
+        None if start == [Claimed::COMPLETE] => return Ok(None),
+        None => None,
+    };
+    let resumed = start == [Claimed::CONTINUED];
     let place = Place {
         path,
         offset: header.len() as u64,
         width,
         total,
     };
-    let (rows, work) = agree(comm, || open_rows(comm, job, &place, resumed == [1]))?;
+    let (rows, work) = agree(comm, || open_rows(comm, job, &place, resumed))?;
     comm.barrier();
     let t0 = comm.wtime();
     let (entry, stats) = agree(comm, || write_rows(comm, job, rows, &work, t0))?;
@@ -107,9 +115,9 @@ pub(crate) fn run<C: Communicator>(
     let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
     let all_entries = comm.gather_bytes(0, &entry_json);
     let finished = match (claimed, all_stats, all_entries) {
-        (Some(claimed), Some(stats), Some(entries)) => {
+        (Some(file), Some(stats), Some(entries)) => {
             let manifest = super::job::build_manifest(job, size, &stats, &entries)?;
-            finish(claimed.file, meta, &manifest)?;
+            finish(file, meta, &manifest)?;
             Some(manifest)
         }
         _ => None,
@@ -185,18 +193,115 @@ fn claim_on_root(
 }
 
 /// The partial file rank 0 holds, and whether it was continued.
-struct Claimed {
-    file: AtomicFile,
-    resumed: bool,
+enum Claimed {
+    /// The partial file, new or continued.
+    File { file: AtomicFile, continued: bool },
+    /// A resumed job whose file is in place already, and checks out: its manifest.
+    Complete(Box<Manifest>),
 }
 
-fn claim(path: &Path, header: &[u8], total: u64, resume: bool) -> Result<Claimed, JobError> {
-    let had_partial = resume && std::fs::symlink_metadata(partial_path(path)).is_ok();
-    let file = claim_on_root(path, header, total, resume)?;
-    Ok(Claimed {
+impl Claimed {
+    const NEW: u8 = 0;
+    const CONTINUED: u8 = 1;
+    const COMPLETE: u8 = 2;
+
+    /// How rank 0 started, for the other ranks.
+    fn code(&self) -> u8 {
+        match self {
+            Claimed::File {
+                continued: false, ..
+            } => Claimed::NEW,
+            Claimed::File {
+                continued: true, ..
+            } => Claimed::CONTINUED,
+            Claimed::Complete(_) => Claimed::COMPLETE,
+        }
+    }
+}
+
+fn claim(
+    job: &GenerateJob,
+    size: u64,
+    path: &Path,
+    header: &[u8],
+    total: u64,
+) -> Result<Claimed, JobError> {
+    let partial = std::fs::symlink_metadata(partial_path(path)).is_ok();
+    if job.resume && !partial {
+        if let Some(manifest) = complete(job, size, path)? {
+            return Ok(Claimed::Complete(Box::new(manifest)));
+        }
+    }
+    let file = claim_on_root(path, header, total, job.resume)?;
+    Ok(Claimed::File {
         file,
-        resumed: had_partial,
+        continued: job.resume && partial,
     })
+}
+
+/// A resumed job's file when it is in place with a sidecar that is this job's (same
+/// metadata, statistics kept or not alike) and still describes its bytes: the job
+/// finished before it was stopped. Anything else (`None`) is written again.
+fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest>, Error> {
+    let Ok(Some(sidecar)) = NpySidecar::load(path) else {
+        return Ok(None);
+    };
+    let (m, want) = (&sidecar.metadata, job.whole_metadata(size));
+    let same = m.config == want.config
+        && m.num_samples == want.num_samples
+        && m.start_id == want.start_id
+        && m.seeding == want.seeding
+        && sidecar.statistics.is_some() == job.with_stats;
+    let ranks = sidecar
+        .ranks
+        .clone()
+        .map(serde_json::from_value::<Vec<ShardEntry>>);
+    let Some(Ok(mut shards)) = ranks.filter(|_| same) else {
+        return Ok(None);
+    };
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(_) => return Ok(None),
+    };
+    let (bytes, sha256) = hash_file(&file, path)?;
+    if bytes != sidecar.bytes || sha256 != sidecar.sha256 || shards.len() as u64 != size {
+        return Ok(None);
+    }
+    for s in &mut shards {
+        (s.resumed, s.seconds) = (
+            s.records,
+            ShardTimings {
+                generate: 0.0,
+                write: 0.0,
+                total: 0.0,
+            },
+        );
+    }
+    Ok(Some(super::job::manifest_of(
+        job,
+        size,
+        shards,
+        sidecar.statistics,
+    )))
+}
+
+/// The size and SHA-256 of the file `f` (named `name`), read from its start.
+fn hash_file(f: &File, name: &Path) -> Result<(u64, String), Error> {
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;
+        if n == 0 {
+            return Ok((at, to_hex(&hash.finalize().into())));
+        }
+        hash.update(&buf[..n]);
+        at += n as u64;
+    }
 }
 
 /// Where the rows of the whole file go.
@@ -311,26 +416,8 @@ fn write_rows<C: Communicator>(
 /// file in place.
 fn finish(mut file: AtomicFile, meta: FileMetadata, manifest: &Manifest) -> Result<(), Error> {
     let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
-    let f = file.file()?;
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut at = 0u64;
-    loop {
-        let n = f
-            .read_at(&mut buf, at)
-            .map_err(|e| Error::io(&partial, e))?;
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-        at += n as u64;
-    }
-    let mut sidecar = NpySidecar::new(
-        meta,
-        manifest.statistics,
-        at,
-        to_hex(&hash.finalize().into()),
-    );
+    let (bytes, sha256) = hash_file(file.file()?, &partial)?;
+    let mut sidecar = NpySidecar::new(meta, manifest.statistics, bytes, sha256);
     sidecar.ranks = serde_json::to_value(&manifest.shards).ok();
     crate::write::commit_with_sidecar(file, &sidecar)
 }
