@@ -8,6 +8,7 @@ mod local;
 mod manifest;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
+mod progress;
 mod shards;
 mod shared;
 

@@ -24,6 +24,7 @@ use sha2::{Digest as _, Sha256};
 use super::communicator::Communicator;
 use super::job::{host_name, GenerateJob, JobError};
 use super::manifest::{Manifest, ShardEntry, ShardTimings};
+use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
 use super::shards::{read_json, remove_stale};
 use crate::atomic::{partial_path, AtomicFile};
 use crate::engine::{Engine, EngineConfig};
@@ -35,10 +36,6 @@ use crate::seeding::to_hex;
 use crate::split::{id_range, IdRange};
 use crate::stats::StatsAccumulator;
 use crate::write::{encode_plan, EncodedChunk};
-
-/// Bytes a rank writes between two updates of its progress record (each one an
-/// fsync of its rows, then of the record).
-const PROGRESS_EVERY: u64 = 16 << 20;
 
 /// Where this rank's rows go, and what is already there.
 struct Rows {
@@ -422,28 +419,6 @@ fn finish(mut file: AtomicFile, meta: FileMetadata, manifest: &Manifest) -> Resu
     crate::write::commit_with_sidecar(file, &sidecar)
 }
 
-/// The progress record of rank `rank` of `size` for the output `path`.
-fn progress_path(path: &Path, rank: u64, size: u64) -> PathBuf {
-    let mut s = partial_path(path).into_os_string();
-    s.push(format!(".rank-{rank:05}-of-{size:05}"));
-    PathBuf::from(s)
-}
-
-/// What a rank's progress record says: its rows `start..end`, of which the first
-/// `rows` are on disk with digest `sha256`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Progress {
-    /// [`GenerateJob::settings_digest`] of the job.
-    settings: String,
-    rank: u64,
-    world_size: u64,
-    start: u64,
-    end: u64,
-    rows: u64,
-    sha256: String,
-}
-
 impl Rows {
     /// Takes the rows this rank's progress record vouches for, after reading them back
     /// and checking their digest; any doubt (no record, another run's, a digest that
@@ -519,6 +494,8 @@ impl Rows {
                 )
             });
         let (mut since_saved, mut write_time) = (0u64, std::time::Duration::ZERO);
+        // Progress is saved in the background: the fsyncs overlap the generation.
+        let saver = Saver::start(&self.file, &self.partial, &self.record);
         for encoded in chunks {
             let encoded = encoded.map_err(io_err)?;
             let t = std::time::Instant::now();
@@ -531,39 +508,29 @@ impl Rows {
             self.done += encoded.records;
             since_saved += encoded.bytes.len() as u64;
             if since_saved >= PROGRESS_EVERY {
-                self.save_progress()?;
+                let snapshot = self.snapshot();
+                saver.offer(snapshot);
                 since_saved = 0;
             }
             write_time += t.elapsed();
             let _ = spare_tx.send(encoded.bytes);
         }
         let t = std::time::Instant::now();
+        saver.finish()?;
         self.save_progress()?;
         Ok((write_time + t.elapsed()).as_secs_f64())
     }
 
-    /// Makes the rows written so far durable, then says so in the progress record
-    /// (written to a file of its own, fsynced, and renamed over the old record).
+    /// Makes the rows written so far durable, then says so in the progress record.
     fn save_progress(&mut self) -> Result<(), Error> {
-        self.file
-            .sync_data()
-            .map_err(|e| Error::io(&self.partial, e))?;
+        let progress = self.snapshot();
+        progress::save(&self.file, &self.partial, &self.record, &progress)
+    }
+
+    /// The progress record for the rows written so far.
+    fn snapshot(&mut self) -> Progress {
         self.progress.rows = self.done;
         self.progress.sha256 = to_hex(&self.hash.clone().finalize().into());
-        let text = serde_json::to_vec(&self.progress).unwrap_or_default();
-        let mut tmp = self.record.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(&text)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &self.record).map_err(|e| Error::io(&self.record, e))
+        self.progress.clone()
     }
 }
