@@ -74,3 +74,29 @@ impl FileId {
         })
     }
 }
+
+/// Opens `path` for reading when it is a regular file: `None` when there is nothing
+/// there. Opening never waits (a named pipe would block an ordinary `open` until a
+/// writer comes), a symbolic link is followed only with `follow`, and anything but a
+/// regular file is an error saying so.
+pub(crate) fn open_regular(path: &Path, follow: bool) -> Result<Option<fs::File>, crate::Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = libc::O_NONBLOCK | if follow { 0 } else { libc::O_NOFOLLOW };
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(crate::Error::io(path, e)),
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() => Ok(Some(file)),
+        Ok(_) => Err(crate::Error::io(
+            path,
+            std::io::Error::other("not a regular file"),
+        )),
+        Err(e) => Err(crate::Error::io(path, e)),
+    }
+}

@@ -280,3 +280,24 @@ fn an_npy_output_needs_its_count_and_its_sidecar_name() {
         .code(2)
         .stderr(predicate::str::contains("same file"));
 }
+
+#[test]
+fn a_named_pipe_for_a_sidecar_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let npy = generate(dir.path(), "a.npy", &["-n", "10"]);
+    let side = dir.path().join("a.npy.json");
+    std::fs::remove_file(&side).unwrap();
+    let made = StdCommand::new("mkfifo").arg(&side).status().unwrap();
+    assert!(made.success());
+    for cmd in ["stats", "verify", "convert"] {
+        let mut c = dpa();
+        c.arg(cmd).arg(&npy);
+        if cmd == "convert" {
+            c.arg("-o").arg(dir.path().join("b.jsonl"));
+        }
+        c.timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("a.npy.json: not a regular file"));
+    }
+}

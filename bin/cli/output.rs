@@ -99,8 +99,17 @@ pub fn output_sidecar(path: &Path, format: dpa::Format) -> Option<PathBuf> {
 /// bytes), `<path>.json`.
 pub fn input_sidecar(path: &Path) -> Option<PathBuf> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut magic = [0u8; 6];
-    let file = std::fs::File::open(path).ok()?;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    // Never wait on a named pipe put there since.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
     }

@@ -8,9 +8,7 @@
 //! its `.partial` file as `dpa generate --resume` does (its bytes are checked against
 //! the records recomputed).
 
-use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -181,20 +179,9 @@ fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option
     if done.settings != settings {
         return Ok(None);
     }
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(f)
-            if f.metadata()
-                .is_ok_and(|m| m.is_file() && m.len() == done.bytes) =>
-        {
-            f
-        }
-        Ok(_) => return Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
+    let file = match crate::identity::open_regular(path, false) {
+        Ok(Some(f)) if f.metadata().is_ok_and(|m| m.len() == done.bytes) => f,
+        _ => return Ok(None),
     };
     let mut hash = Sha256::new();
     io::copy(
@@ -225,14 +212,8 @@ pub(super) fn remove_stale(record: &Path) -> Result<(), Error> {
 /// Reads a small JSON record: `None` when there is none, or it is not one (too long,
 /// not this shape).
 pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, Error> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
+    let Some(file) = crate::identity::open_regular(path, false)? else {
+        return Ok(None);
     };
     let mut text = Vec::new();
     file.take(MAX_RECORD_BYTES)

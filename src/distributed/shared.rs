@@ -256,13 +256,8 @@ fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest
     let Some(Ok(mut shards)) = ranks.filter(|_| same) else {
         return Ok(None);
     };
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(_) => return Ok(None),
+    let Ok(Some(file)) = crate::identity::open_regular(path, false) else {
+        return Ok(None);
     };
     let (bytes, sha256) = hash_file(&file, path)?;
     if bytes != sidecar.bytes || sha256 != sidecar.sha256 || shards.len() as u64 != size {
@@ -336,7 +331,7 @@ fn open_rows<C: Communicator>(
     let file = OpenOptions::new()
         .read(true)
         .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&partial)
         .map_err(|e| Error::io(&partial, e))?;
     let meta = file.metadata().map_err(|e| Error::io(&partial, e))?;

@@ -356,10 +356,8 @@ impl NpySidecar {
     /// Reads the sidecar of the array at `array`; `None` when there is none.
     pub fn load(array: &Path) -> Result<Option<NpySidecar>, Error> {
         let path = sidecar_path(array);
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&path, e)),
+        let Some(file) = crate::identity::open_regular(&path, true)? else {
+            return Ok(None);
         };
         let mut text = Vec::new();
         file.take(MAX_SIDECAR_BYTES + 1)
