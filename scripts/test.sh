@@ -63,6 +63,17 @@ timeout 2400 cargo test --locked --features mpi 2>&1 | tee "$log"
 step "cargo test --features soft-sha --test parity (the software SHA-256 path)"
 timeout 900 cargo test --locked --features soft-sha --test parity 2>&1 | tee -a "$log"
 
+step "the Python package: pip install ./python (PEP 517, maturin), then pytest"
+cargo fmt --manifest-path python/Cargo.toml -- --check
+cargo clippy --locked --manifest-path python/Cargo.toml --all-targets -- -D warnings
+# Exactly the README's install command, in the test environment.
+timeout 1200 "$(dirname "$DPA_TEST_PYTHON")/pip" install --quiet --disable-pip-version-check \
+    --force-reinstall --no-deps ./python
+timeout 900 "$DPA_TEST_PYTHON" -m pytest -q python/tests 2>&1 | tee -a "$log"
+# pytest's summary line ("N passed in S s") joins the totals below.
+echo "-- python/examples/training_loop.py"
+timeout 300 "$DPA_TEST_PYTHON" python/examples/training_loop.py >/dev/null
+
 step "the README's main command, exactly as written"
 main_cmd=$(grep -m1 '^cargo run --release -- generate' README.md)
 echo "$main_cmd"
@@ -92,5 +103,5 @@ bash -n examples/slurm/dpa.sbatch
 
 step "all checks passed"
 # One closing line with the totals of every cargo test run above.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+awk '/^test result:|^[0-9]+ passed/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

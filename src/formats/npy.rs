@@ -89,17 +89,30 @@ impl RowLayout {
     /// assert!(d.descr().starts_with("[('sample_id', '<u8'), ('rotation', '<f8')"), "{}", d.descr());
     /// ```
     pub fn dtype(self) -> DType {
-        let plain = |name: &str, ty: &str| Field {
+        let fields = self.fields().into_iter().map(|(name, ty)| Field {
             name: name.to_string(),
             dtype: DType::Plain(ty.parse::<TypeStr>().unwrap_or_else(|_| unreachable!())),
-        };
-        let mut fields = vec![plain("sample_id", "<u8")];
+        });
+        DType::Record(fields.collect())
+    }
+
+    /// The columns of a row, in order: `(name, NumPy type string)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = dpa::formats::npy::RowLayout { rank: true }.fields();
+    /// assert_eq!(f[..2], [("sample_id", "<u8"), ("rank", "<u8")]);
+    /// assert_eq!(f.last(), Some(&("hash", "|S64")));
+    /// ```
+    pub fn fields(self) -> Vec<(&'static str, &'static str)> {
+        let mut fields = vec![("sample_id", "<u8")];
         if self.rank {
-            fields.push(plain("rank", "<u8"));
+            fields.push(("rank", "<u8"));
         }
-        fields.extend(FLOATS.iter().map(|name| plain(name, "<f8")));
-        fields.push(plain("hash", "|S64"));
-        DType::Record(fields)
+        fields.extend(FLOATS.iter().map(|name| (*name, "<f8")));
+        fields.push(("hash", "|S64"));
+        fields
     }
 }
 
