@@ -6,16 +6,23 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn mpirun(ranks: usize, args: &[&str], deadline: Duration) -> (Output, Duration) {
-    let started = Instant::now();
-    let mut child = Command::new("mpirun")
-        .args(["-n", &ranks.to_string()])
+/// `mpirun -n RANKS dpa-mpi ARGS`, with what Open MPI needs here (root, 2 cores, a
+/// container), not started yet.
+fn mpirun_command(ranks: usize, args: &[&str]) -> Command {
+    let mut cmd = Command::new("mpirun");
+    cmd.args(["-n", &ranks.to_string()])
         .arg(env!("CARGO_BIN_EXE_dpa-mpi"))
         .args(args)
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
-        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none");
+    cmd
+}
+
+fn mpirun(ranks: usize, args: &[&str], deadline: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = mpirun_command(ranks, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -422,14 +429,7 @@ fn rank_pid(marker: &str) -> Option<u32> {
 /// Starts `mpirun -n RANKS dpa-mpi ARGS`; once `ready()`, kills one rank (the one
 /// whose arguments contain `marker`) with SIGKILL, and waits for the job to end.
 fn kill_a_rank_when(ranks: usize, args: &[&str], marker: &str, ready: impl Fn() -> bool) {
-    let mut child = Command::new("mpirun")
-        .args(["-n", &ranks.to_string()])
-        .arg(env!("CARGO_BIN_EXE_dpa-mpi"))
-        .args(args)
-        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
-        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+    let mut child = mpirun_command(ranks, args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -1,9 +1,8 @@
 """Shared fixtures: the reference vectors and a pure-Python statement of the algorithm."""
-import hashlib
 import json
 import pathlib
-import random
 import struct
+import sys
 
 import pytest
 
@@ -23,20 +22,9 @@ def bits(x):
     return "%016x" % struct.unpack("<Q", struct.pack("<d", x))[0]
 
 
-def fib(n):
-    a, b = 0, 1
-    for _ in range(n):
-        a, b = b, a + b
-    return a
-
-
-def restated(seed_string, config):
-    """DPA 0.2.1's record for a seed string, in plain Python: the definition itself
-    (hashlib for the chain, a private random.Random for the draws)."""
-    h = hashlib.sha256(seed_string.encode()).hexdigest()
-    for i in range(config["augmentation_depth"]):
-        h = hashlib.sha256((h + str(fib(i))).encode()).hexdigest()
-    rng = random.Random(int(h, 16) % 2**32)
-    out = {p: rng.uniform(*config[p + "_range"]) for p in PARAMS}
-    out["hash"] = h
-    return out
+# The algorithm in plain Python (hashlib for the chain, a private random.Random for the
+# draws): the statement scripts/reference_chain.py makes for the CLI's tests. Given a
+# seed string ("42", "{base_seed}:{rank}:{id}", "{seed}:{epoch}:{id}"), it returns the
+# reference's record.
+sys.path.insert(0, str(ROOT / "scripts"))
+from reference_chain import params as restated  # noqa: E402

@@ -8,7 +8,9 @@
 //! its `.partial` file as `dpa generate --resume` does (its bytes are checked against
 //! the records recomputed).
 
+use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -183,13 +185,8 @@ fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option
         Ok(Some(f)) if f.metadata().is_ok_and(|m| m.len() == done.bytes) => f,
         _ => return Ok(None),
     };
-    let mut hash = Sha256::new();
-    io::copy(
-        &mut io::BufReader::with_capacity(1 << 20, file),
-        &mut HashSink(&mut hash),
-    )
-    .map_err(|e| Error::io(path, e))?;
-    if to_hex(&hash.finalize().into()) != done.sha256 {
+    let (bytes, sha256) = hash_file(&file, path)?;
+    if bytes != done.bytes || sha256 != done.sha256 {
         return Ok(None);
     }
     Ok(Some(Written {
@@ -244,16 +241,17 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// `io::Write` into a hasher.
-struct HashSink<'a>(&'a mut Sha256);
-
-impl Write for HashSink<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+/// The size and SHA-256 of the file `f` (named `name`), read from its start.
+pub(super) fn hash_file(f: &File, name: &Path) -> Result<(u64, String), Error> {
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;
+        if n == 0 {
+            return Ok((at, to_hex(&hash.finalize().into())));
+        }
+        hash.update(&buf[..n]);
+        at += n as u64;
     }
 }

@@ -25,7 +25,7 @@ use super::communicator::Communicator;
 use super::job::{host_name, GenerateJob, JobError};
 use super::manifest::{Manifest, ShardEntry, ShardTimings};
 use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
-use super::shards::{read_json, remove_stale};
+use super::shards::{hash_file, read_json, remove_stale};
 use crate::atomic::{partial_path, AtomicFile};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, DataKind, Error};
@@ -279,21 +279,6 @@ fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest
         shards,
         sidecar.statistics,
     )))
-}
-
-/// The size and SHA-256 of the file `f` (named `name`), read from its start.
-fn hash_file(f: &File, name: &Path) -> Result<(u64, String), Error> {
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut at = 0u64;
-    loop {
-        let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;
-        if n == 0 {
-            return Ok((at, to_hex(&hash.finalize().into())));
-        }
-        hash.update(&buf[..n]);
-        at += n as u64;
-    }
 }
 
 /// Where the rows of the whole file go.
