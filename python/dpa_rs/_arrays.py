@@ -1,0 +1,123 @@
+"""Beyond the reference: whole ranges as NumPy structured arrays (the rows of dpa's
+``.npy`` files) and their exact statistics, computed by dpa's SIMD kernel on a thread
+pool with the GIL released. The pools are rebuilt in a process forked after using them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _native
+from ._core import PARAM_KEYS
+
+_MAX_ID = 2**64 - 1
+
+
+def _check_id(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
+    if not 0 <= value <= _MAX_ID:
+        raise ValueError(f"{name} must be between 0 and 2**64 - 1, got {value}")
+    return value
+
+
+def _seeding(seed: int | None, epoch: int | None, rank: int | None, base_seed: int) -> Any:
+    """The seeding the keyword arguments name: plain, seed/epoch, or rank-aware."""
+    if seed is not None and rank is not None:
+        raise ValueError("seed/epoch and rank exclude each other: pass one")
+    if epoch is not None and seed is None:
+        raise ValueError("epoch needs seed")
+    if seed is not None:
+        epoch = 0 if epoch is None else epoch
+        return _native.Seeding.keyed(_check_id("seed", seed), _check_id("epoch", epoch))
+    if rank is not None:
+        return _native.Seeding.rank_aware(_check_id("rank", rank), _check_id("base_seed", base_seed))
+    return _native.Seeding.plain()
+
+
+def _threads(threads: int | None) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024:
+        raise ValueError(f"threads must be an int between 1 and 1024, got {threads!r}")
+    return threads
+
+
+def row_dtype(rank: bool = False) -> np.dtype:
+    """The dtype of a row of ``params_array`` (and of dpa's ``.npy`` files): ``sample_id``
+    (``<u8``), ``rank`` (``<u8``, rank-aware only), the five parameters (``<f8``),
+    ``hash`` (``S64``)."""
+    return np.dtype([(name, ty) for name, ty in _native.row_fields(rank)])
+
+
+def params_array(
+    start_id: int,
+    n: int,
+    config: Any = None,
+    *,
+    seed: int | None = None,
+    epoch: int | None = None,
+    rank: int | None = None,
+    base_seed: int = 0,
+    threads: int | None = None,
+) -> np.ndarray:
+    """The records of ``start_id .. start_id + n`` as a read-only NumPy structured array
+    (``row_dtype``) that views dpa's own buffer (no copy). Seeding: plain (default),
+    ``seed``/``epoch``, or rank-aware (``rank``, ``base_seed``). ``threads``: default
+    every core. ``config``: an ``AugmentationConfig`` (or any object with its
+    attributes) whose bounds are floats or ints of magnitude at most 2**53."""
+    start_id, n = _check_id("start_id", start_id), _check_id("n", n)
+    seeding = _seeding(seed, epoch, rank, base_seed)
+    return np.asarray(_native.rows(start_id, n, config, seeding, threads=_threads(threads)))
+
+
+def params_for_ids(
+    ids: Any,
+    config: Any = None,
+    *,
+    seed: int | None = None,
+    epoch: int | None = None,
+    rank: int | None = None,
+    base_seed: int = 0,
+    threads: int | None = None,
+) -> np.ndarray:
+    """The records of ``ids`` (any integer array or sequence), in that order, as
+    ``params_array`` returns them."""
+    if isinstance(ids, np.ndarray):
+        if ids.ndim != 1:
+            raise ValueError(f"ids must be one-dimensional, got shape {ids.shape}")
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"ids must be integers, got dtype {ids.dtype}")
+        if ids.dtype.kind == "i" and ids.size and ids.min() < 0:
+            raise ValueError(f"ids must be non-negative, got {int(ids.min())}")
+        arr = ids
+    else:
+        arr = np.array([_check_id("ids[i]", i) for i in ids], dtype=np.uint64)
+    raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()
+    seeding = _seeding(seed, epoch, rank, base_seed)
+    return np.asarray(_native.rows_for_ids(raw, config, seeding, threads=_threads(threads)))
+
+
+def statistics_array(
+    start_id: int,
+    n: int,
+    config: Any = None,
+    *,
+    seed: int | None = None,
+    epoch: int | None = None,
+    rank: int | None = None,
+    base_seed: int = 0,
+    threads: int | None = None,
+) -> dict[str, dict[str, float]]:
+    """The exact statistics of ``start_id .. start_id + n`` (``compute_statistics``'
+    shape and bits), without keeping the records."""
+    start_id, n = _check_id("start_id", start_id), _check_id("n", n)
+    seeding = _seeding(seed, epoch, rank, base_seed)
+    rows = _native.statistics(start_id, n, config, seeding, threads=_threads(threads))
+    return {
+        key: {"mean": m, "stdev": s, "min": lo, "max": hi, "count": c}
+        for key, (m, s, lo, hi, c) in zip(PARAM_KEYS, rows)
+    }
