@@ -28,31 +28,45 @@ const fn init_genrand(s: u32) -> [u32; N] {
     mt
 }
 
+/// One step of `init_by_array`'s first loop: `mt[i] = (mt[i] ^ ((prev ^ (prev >> 30)) *
+/// 1664525)) + key`.
+#[inline(always)]
+fn mix1(cur: u32, prev: u32, key: u32) -> u32 {
+    (cur ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525)).wrapping_add(key)
+}
+
+/// One step of `init_by_array`'s second loop: `mt[i] = (mt[i] ^ ((prev ^ (prev >> 30))
+/// * 1566083941)) - i`.
+#[inline(always)]
+fn mix2(cur: u32, prev: u32, i: u32) -> u32 {
+    (cur ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i)
+}
+
 /// `init_by_array(mt, [key])` for a one-word key, as `random.seed(key)` does for any
 /// integer below 2^32.
+///
+/// CPython's loops run `i` from 1, and when `i` reaches `N` copy `mt[N - 1]` to `mt[0]`
+/// and go on from `i = 1`. With a one-word key the first loop is `N` steps (`i` = 1 ..
+/// N - 1, then 1 again) and the second `N - 1` steps (`i` = 2 .. N - 1, then 1 again).
+/// They are written out that way here, with the value just computed carried in a
+/// register: every step waits on the one before (about 1,250 dependent steps a seed),
+/// so the loop's speed is the length of that chain, and nothing else is on it.
 #[inline]
 fn init_by_array_1(mt: &mut [u32; N], key: u32) {
-    mt.copy_from_slice(&INIT_19650218);
-    let mut i = 1usize;
-    // k = max(N, key_length) = N steps; j stays 0 because the key has one word.
-    for _ in 0..N {
-        let prev = mt[i - 1];
-        mt[i] = (mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525)).wrapping_add(key);
-        i += 1;
-        if i >= N {
-            mt[0] = mt[N - 1];
-            i = 1;
-        }
+    let mut prev = INIT_19650218[0];
+    for (slot, &init) in mt[1..].iter_mut().zip(&INIT_19650218[1..]) {
+        prev = mix1(init, prev, key);
+        *slot = prev;
     }
-    for _ in 0..N - 1 {
-        let prev = mt[i - 1];
-        mt[i] = (mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
-        i += 1;
-        if i >= N {
-            mt[0] = mt[N - 1];
-            i = 1;
-        }
+    mt[0] = prev;
+    prev = mix1(mt[1], prev, key);
+    mt[1] = prev;
+    for (i, slot) in mt.iter_mut().enumerate().skip(2) {
+        prev = mix2(*slot, prev, i as u32);
+        *slot = prev;
     }
+    mt[0] = prev;
+    mt[1] = mix2(mt[1], prev, 1);
     mt[0] = UPPER_MASK;
 }
 
@@ -189,6 +203,50 @@ pub fn draw_uniform5(seed: u32) -> [f64; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// CPython's `init_by_array` for a one-word key, transcribed loop for loop.
+    fn init_by_array_transcribed(mt: &mut [u32; N], key: u32) {
+        mt.copy_from_slice(&INIT_19650218);
+        let mut i = 1usize;
+        // k = max(N, key_length) = N steps; j stays 0 because the key has one word.
+        for _ in 0..N {
+            let prev = mt[i - 1];
+            mt[i] = (mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525)).wrapping_add(key);
+            i += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+        }
+        for _ in 0..N - 1 {
+            let prev = mt[i - 1];
+            mt[i] = (mt[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            i += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+        }
+        mt[0] = UPPER_MASK;
+    }
+
+    #[test]
+    fn unrolled_seeding_equals_the_transcription() {
+        let mut key = 0x9e37_79b9u32;
+        for k in [0, 1, 2, 0xffff_ffff, 0x8000_0000, 19_650_218] {
+            let (mut a, mut b) = ([0u32; N], [0u32; N]);
+            init_by_array_1(&mut a, k);
+            init_by_array_transcribed(&mut b, k);
+            assert_eq!(a, b, "key {k}");
+        }
+        for _ in 0..2000 {
+            key = key.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let (mut a, mut b) = ([0u32; N], [0u32; N]);
+            init_by_array_1(&mut a, key);
+            init_by_array_transcribed(&mut b, key);
+            assert_eq!(a, b, "key {key}");
+        }
+    }
 
     #[test]
     fn reference_mt19937_init_genrand_5489() {
