@@ -9,6 +9,7 @@
 mod arrays;
 mod config;
 mod pool;
+mod readahead;
 mod records;
 
 use dpa::formats::npy::RowLayout;

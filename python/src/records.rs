@@ -9,7 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyList, PyString};
 
-use crate::config;
+use crate::{config, readahead};
 
 /// An exact `int` that fits in a `u64`.
 fn id(v: &Bound<'_, PyAny>) -> Option<u64> {
@@ -60,7 +60,7 @@ pub fn fast_params<'py>(
     let Some(g) = config::generator(py, config) else {
         return Ok(None);
     };
-    record_dict(py, &g.params(seed_id), None).map(Some)
+    record_dict(py, &readahead::params(&g, Seeding::Plain, seed_id), None).map(Some)
 }
 
 /// `gen_distributed_augmentation_params(...)` when every argument is an `int` dpa
@@ -86,7 +86,7 @@ pub fn fast_distributed<'py>(
         return Ok(None);
     };
     let seeding = Seeding::RankAware { base_seed, rank: r };
-    record_dict(py, &g.generate(seeding, sample_id), Some(rank)).map(Some)
+    record_dict(py, &readahead::params(&g, seeding, sample_id), Some(rank)).map(Some)
 }
 
 /// The records of `range(n)` with plain seeding, as a list of dicts (the GIL is
