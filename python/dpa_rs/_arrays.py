@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _native
-from ._core import PARAM_KEYS
+from ._core import PARAM_KEYS, AugmentationConfig
 
 _MAX_ID = 2**64 - 1
 
@@ -46,6 +46,11 @@ def _threads(threads: int | None) -> int | None:
     return threads
 
 
+def _config(config: Any) -> Any:
+    """A config object; a dict with its fields is taken as ``AugmentationConfig(**d)``."""
+    return AugmentationConfig(**config) if isinstance(config, dict) else config
+
+
 def row_dtype(rank: bool = False) -> np.dtype:
     """The dtype of a row of ``params_array`` (and of dpa's ``.npy`` files): ``sample_id``
     (``<u8``), ``rank`` (``<u8``, rank-aware only), the five parameters (``<f8``),
@@ -67,11 +72,11 @@ def params_array(
     """The records of ``start_id .. start_id + n`` as a read-only NumPy structured array
     (``row_dtype``) that views dpa's own buffer (no copy). Seeding: plain (default),
     ``seed``/``epoch``, or rank-aware (``rank``, ``base_seed``). ``threads``: default
-    every core. ``config``: an ``AugmentationConfig`` (or any object with its
-    attributes) whose bounds are floats or ints of magnitude at most 2**53."""
+    every core. ``config``: an ``AugmentationConfig``, any object with its attributes,
+    or a dict of its fields; bounds are floats or ints of magnitude at most 2**53."""
     start_id, n = _check_id("start_id", start_id), _check_id("n", n)
     seeding = _seeding(seed, epoch, rank, base_seed)
-    return np.asarray(_native.rows(start_id, n, config, seeding, threads=_threads(threads)))
+    return np.asarray(_native.rows(start_id, n, _config(config), seeding, threads=_threads(threads)))
 
 
 def params_for_ids(
@@ -98,7 +103,7 @@ def params_for_ids(
         arr = np.array([_check_id("ids[i]", i) for i in ids], dtype=np.uint64)
     raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()
     seeding = _seeding(seed, epoch, rank, base_seed)
-    return np.asarray(_native.rows_for_ids(raw, config, seeding, threads=_threads(threads)))
+    return np.asarray(_native.rows_for_ids(raw, _config(config), seeding, threads=_threads(threads)))
 
 
 def statistics_array(
@@ -116,7 +121,7 @@ def statistics_array(
     shape and bits), without keeping the records."""
     start_id, n = _check_id("start_id", start_id), _check_id("n", n)
     seeding = _seeding(seed, epoch, rank, base_seed)
-    rows = _native.statistics(start_id, n, config, seeding, threads=_threads(threads))
+    rows = _native.statistics(start_id, n, _config(config), seeding, threads=_threads(threads))
     return {
         key: {"mean": m, "stdev": s, "min": lo, "max": hi, "count": c}
         for key, (m, s, lo, hi, c) in zip(PARAM_KEYS, rows)

@@ -23,6 +23,10 @@ class PartialWriteError(StreamingError):
         super().__init__(message)
         self.samples_written = samples_written
 
+    def __reduce__(self):
+        # Pickles (into another process) with both of its arguments.
+        return (type(self), (str(self), self.samples_written))
+
 
 class StreamingIOError(StreamingError):
     """Raised for I/O errors during streaming operations."""

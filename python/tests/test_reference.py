@@ -3,6 +3,7 @@ through the scalar functions and through the arrays, bit for bit."""
 import numpy as np
 
 import dpa_rs
+from dpa_rs import AugmentationConfig
 from conftest import PARAMS, bits
 
 
@@ -23,7 +24,7 @@ def check_row(row, want):
 def test_plain_samples_scalar_and_array(vectors):
     n = 0
     for case in vectors["param_cases"]:
-        cfg = case["config"]
+        cfg = AugmentationConfig(**case["config"])
         ids = [s["sample_id"] for s in case["samples"]]
         rows = dpa_rs.params_for_ids(np.array(ids, dtype=np.uint64), cfg)
         for s, row in zip(case["samples"], rows):
@@ -38,7 +39,7 @@ def test_plain_samples_scalar_and_array(vectors):
 def test_distributed_samples_scalar_and_array(vectors):
     n = 0
     for case in vectors["distributed_cases"]:
-        cfg, base, world = case["config"], case["base_seed"], case["world_size"]
+        cfg, base, world = AugmentationConfig(**case["config"]), case["base_seed"], case["world_size"]
         for s in case["samples"]:
             got = dpa_rs.gen_distributed_augmentation_params(
                 s["sample_id"], s["rank"], cfg, base_seed=base, world_size=world
@@ -68,7 +69,7 @@ def test_streamed_shards_keep_the_reference_quirk(vectors):
             got = list(
                 dpa_rs.stream_augmentation_chain(
                     case["num_samples"],
-                    case["config"],
+                    AugmentationConfig(**case["config"]),
                     start_id=case["start_id"],
                     rank=rank,
                     world_size=case["world_size"],
@@ -82,7 +83,7 @@ def test_streamed_shards_keep_the_reference_quirk(vectors):
 
 def test_statistics_bit_for_bit(vectors):
     for case in vectors["statistics_cases"]:
-        cfg, start, n = case["config"], case["start_id"], case["num_samples"]
+        cfg, start, n = AugmentationConfig(**case["config"]), case["start_id"], case["num_samples"]
         records = list(dpa_rs.stream_augmentation_range(start, start + n, cfg))
         for stats in (
             dpa_rs.compute_statistics(records),

@@ -1,6 +1,7 @@
 """dpa_rs against the algorithm stated in plain Python (conftest.restated) on random
 ids up to 2**64 - 1, depths 1 to 150 and random valid configs: plain, rank-aware and
 seed + epoch, scalar and array."""
+import dataclasses
 import random
 
 import dpa_rs
@@ -13,7 +14,7 @@ def random_config(rng):
         lo = rng.uniform(-1000, 1000)
         cfg[p + "_range"] = (lo, lo + rng.uniform(1e-9, 500))
     cfg["augmentation_depth"] = rng.randint(1, 150)
-    return cfg
+    return dpa_rs.AugmentationConfig(**cfg)
 
 
 def same(got, want):
@@ -32,14 +33,14 @@ def test_random_ids_depths_and_configs():
         ranked = dpa_rs.params_for_ids(ids, cfg, rank=rank, base_seed=base)
         keyed = dpa_rs.params_for_ids(ids, cfg, seed=seed, epoch=epoch)
         for i, sid in enumerate(ids):
-            want = restated(str(sid), cfg)
+            want = restated(str(sid), dataclasses.asdict(cfg))
             got = dpa_rs.gen_augmentation_params(sid, cfg)
             assert same(got, want) and got["hash"] == want["hash"], (sid, cfg)
             assert same(plain[i], want) and plain[i]["hash"].decode() == want["hash"]
-            want = restated(f"{base}:{rank}:{sid}", cfg)
+            want = restated(f"{base}:{rank}:{sid}", dataclasses.asdict(cfg))
             got = dpa_rs.gen_distributed_augmentation_params(sid, rank, cfg, base_seed=base, world_size=rank + 1)
             assert same(got, want) and same(ranked[i], want)
-            assert same(keyed[i], restated(f"{seed}:{epoch}:{sid}", cfg))
+            assert same(keyed[i], restated(f"{seed}:{epoch}:{sid}", dataclasses.asdict(cfg)))
             checked += 1
     assert checked == 40 * 61
 
@@ -51,5 +52,5 @@ def test_contiguous_ranges_match_too():
         start = rng.randrange(2**64 - 5000)
         arr = dpa_rs.params_array(start, 3001, cfg, threads=2)
         for i in range(0, 3001, 97):
-            assert same(arr[i], restated(str(start + i), cfg))
+            assert same(arr[i], restated(str(start + i), dataclasses.asdict(cfg)))
         assert int(arr["sample_id"][-1]) == start + 3000
