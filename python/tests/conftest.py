@@ -1,5 +1,7 @@
 """Shared fixtures: the reference vectors and a pure-Python statement of the algorithm."""
 import json
+import os
+import shutil
 import pathlib
 import struct
 import sys
@@ -28,3 +30,26 @@ def bits(x):
 # reference's record.
 sys.path.insert(0, str(ROOT / "scripts"))
 from reference_chain import params as restated  # noqa: E402
+
+
+def reference_root():
+    """DPA 0.2.1's source: $DPA_REFERENCE, or shared/reference beside this repository."""
+    env = os.environ.get("DPA_REFERENCE")
+    return pathlib.Path(env) if env else ROOT.parent / "shared" / "reference" / "dpa-0.2.1"
+
+
+@pytest.fixture(scope="session")
+def reference_package(tmp_path_factory):
+    """The reference's src/ as the importable package ``dpa_reference`` (a copy; on
+    Python < 3.12 its one 3.12-only line, ``def benchmark_function[T](``, is made
+    ``def benchmark_function(``, as its docs say). Missing reference: a failure."""
+    src = reference_root() / "src"
+    if not (src / "dpa.py").is_file():
+        pytest.fail(f"the reference is not at {src} (set DPA_REFERENCE)")
+    dest = tmp_path_factory.mktemp("reference") / "dpa_reference"
+    shutil.copytree(src, dest)
+    if sys.version_info < (3, 12):
+        bench = dest / "benchmark.py"
+        bench.write_text(bench.read_text().replace("def benchmark_function[T](", "def benchmark_function("))
+    sys.path.insert(0, str(dest.parent))
+    return "dpa_reference"
