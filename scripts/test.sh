@@ -37,7 +37,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy -D warnings (with and without MPI)"
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked --all-targets --features mpi -- -D warnings
 
 step "the library alone (--no-default-features): no command-line or chart crates"
@@ -64,13 +64,31 @@ step "cargo test --features soft-sha --test parity (the software SHA-256 path)"
 timeout 900 cargo test --locked --features soft-sha --test parity 2>&1 | tee -a "$log"
 
 step "the Python package: pip install ./python (PEP 517, maturin), then pytest"
-cargo fmt --manifest-path python/Cargo.toml -- --check
-cargo clippy --locked --manifest-path python/Cargo.toml --all-targets -- -D warnings
 # Exactly the README's install command, in the test environment.
 timeout 1200 "$(dirname "$DPA_TEST_PYTHON")/pip" install --quiet --disable-pip-version-check \
     --force-reinstall --no-deps ./python
-timeout 900 "$DPA_TEST_PYTHON" -m pytest -q python/tests 2>&1 | tee -a "$log"
+# The reference (DPA 0.2.1's source, the specification) sits in shared/ beside the
+# repository; the differential tests and the reference's own suite need it.
+export DPA_REFERENCE="${DPA_REFERENCE:-$PWD/../shared/reference/dpa-0.2.1}"
+if [ ! -f "$DPA_REFERENCE/src/dpa.py" ]; then
+    echo "the reference is not at $DPA_REFERENCE (set DPA_REFERENCE)" >&2
+    exit 1
+fi
+timeout 900 "$DPA_TEST_PYTHON" -m pytest -q -p no:cacheprovider python/tests 2>&1 | tee -a "$log"
 # pytest's summary line ("N passed in S s") joins the totals below.
+
+step "the reference's own test suite against dpa_rs (its 4 core and distributed files, unchanged)"
+ref_log=$(mktemp)
+(cd "$DPA_REFERENCE" && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$OLDPWD/python/tests/reference_suite" \
+    timeout 900 "$DPA_TEST_PYTHON" -m pytest -q -o addopts="" -p no:cacheprovider -p dpa_rs_as_src \
+    tests/test_dpa.py tests/test_distributed.py tests/test_integration_compatibility.py \
+    tests/test_integration_distributed.py) 2>&1 | tee "$ref_log" | tail -n 3
+cat "$ref_log" >> "$log"
+if ! grep -q "^242 passed" "$ref_log"; then
+    echo "the reference's suite did not pass in full against dpa_rs (242 tests expected)" >&2
+    exit 1
+fi
+rm -f "$ref_log"
 echo "-- python/examples/training_loop.py"
 timeout 300 "$DPA_TEST_PYTHON" python/examples/training_loop.py >/dev/null
 

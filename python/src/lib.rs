@@ -22,15 +22,22 @@ fn row_fields(rank: bool) -> Vec<(&'static str, &'static str)> {
     RowLayout { rank }.fields()
 }
 
+/// A preset: `(name, ranges, depth)`.
+type PresetRow = (&'static str, [(f64, f64); 5], u32);
+
 /// The presets: `(name, ranges, depth)` in the order rotation, brightness, noise,
 /// scale, contrast.
 #[pyfunction]
-fn presets() -> Vec<(&'static str, [(f64, f64); 5], u32)> {
+fn presets() -> Vec<PresetRow> {
     dpa::Preset::ALL
         .iter()
         .map(|p| {
             let c = p.config();
-            (p.name(), c.ranges().map(|r| (r.lo, r.hi)), c.augmentation_depth)
+            (
+                p.name(),
+                c.ranges().map(|r| (r.lo, r.hi)),
+                c.augmentation_depth,
+            )
         })
         .collect()
 }
