@@ -322,6 +322,7 @@ impl AugmentationConfig {
         if self.augmentation_depth == 0 || self.augmentation_depth > MAX_DEPTH {
             return Err(ConfigError::Depth {
                 depth: self.augmentation_depth as u64,
+                max: MAX_DEPTH,
             });
         }
         Ok(())

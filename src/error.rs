@@ -42,11 +42,13 @@ pub enum ConfigError {
         /// Upper bound given.
         hi: f64,
     },
-    /// `augmentation_depth` outside `1..=MAX_DEPTH`.
-    #[error("augmentation_depth: must be between 1 and {max}, got {depth}", max = crate::config::MAX_DEPTH)]
+    /// `augmentation_depth` outside `1..=max` (the config's `MAX_DEPTH`).
+    #[error("augmentation_depth: must be between 1 and {max}, got {depth}")]
     Depth {
         /// The depth given.
         depth: u64,
+        /// The largest depth allowed.
+        max: u32,
     },
     /// A preset name that does not exist.
     #[error("unknown preset '{0}' (expected one of: mild, moderate, aggressive)")]

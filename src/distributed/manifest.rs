@@ -2,10 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::job::GlobalSeeding;
+use std::path::Path;
+
+use super::plan::{GenerateJob, GlobalSeeding, JobOutput};
+use crate::atomic::AtomicFile;
 use crate::config::AugmentationConfig;
+use crate::error::Error;
 use crate::formats::Format;
 use crate::stats::Statistics;
+use crate::stats::StatsAccumulator;
 
 /// Seconds one rank spent, measured with the communicator's clock after a barrier.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -92,4 +97,85 @@ pub struct Manifest {
     pub aggregate_throughput: f64,
     /// The slowest rank.
     pub slowest_rank: u64,
+}
+
+/// Rank 0's manifest from every rank's statistics (merged in rank order) and entry.
+pub(crate) fn build_manifest(
+    job: &GenerateJob,
+    size: u64,
+    all_stats: &[Vec<u8>],
+    all_entries: &[Vec<u8>],
+) -> Result<Manifest, Error> {
+    let place = match &job.output {
+        JobOutput::Shards(p) | JobOutput::SharedNpy(p) => p,
+    };
+    let report_error =
+        |r: usize, message: String| Error::data(place, format!("report of rank {r}"), message);
+    let mut stats = StatsAccumulator::new();
+    for (r, bytes) in all_stats.iter().enumerate() {
+        let part = StatsAccumulator::from_bytes(bytes)
+            .ok_or_else(|| report_error(r, "statistics of the wrong size".into()))?;
+        stats.merge(&part);
+    }
+    let shards: Vec<ShardEntry> = all_entries
+        .iter()
+        .enumerate()
+        .map(|(r, bytes)| serde_json::from_slice(bytes).map_err(|e| report_error(r, e.to_string())))
+        .collect::<Result<_, _>>()?;
+    Ok(manifest_of(
+        job,
+        size,
+        shards,
+        job.with_stats.then(|| stats.finish()),
+    ))
+}
+
+/// The manifest of a job on `size` ranks whose ranks report `shards`.
+pub(crate) fn manifest_of(
+    job: &GenerateJob,
+    size: u64,
+    shards: Vec<ShardEntry>,
+    statistics: Option<crate::stats::Statistics>,
+) -> Manifest {
+    let slowest = shards
+        .iter()
+        .max_by(|a, b| a.seconds.total.total_cmp(&b.seconds.total))
+        .map_or(0, |s| s.rank);
+    let total_seconds = shards.iter().map(|s| s.seconds.total).fold(0.0, f64::max);
+    // Records this run wrote (a resumed job kept the others).
+    let records: u64 = shards
+        .iter()
+        .map(|s| s.records - s.resumed.min(s.records))
+        .sum();
+    Manifest {
+        dpa_version: env!("CARGO_PKG_VERSION").to_string(),
+        config: job.config.clone(),
+        seeding: job.seeding,
+        base_seed: job.base_seed,
+        epoch: job.epoch,
+        world_size: size,
+        num_samples: job.num_samples,
+        start_id: job.start_id,
+        format: job.format,
+        shards,
+        statistics,
+        total_seconds,
+        aggregate_throughput: if total_seconds > 0.0 {
+            records as f64 / total_seconds
+        } else {
+            0.0
+        },
+        slowest_rank: slowest,
+    }
+}
+
+/// Writes `manifest.json` atomically.
+pub(crate) fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Error> {
+    use std::io::Write;
+    let mut f = AtomicFile::create(path)?;
+    let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::io(path, e.into()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.write_all(b"\n"))
+        .map_err(|e| Error::io(path, e))?;
+    f.commit()
 }

@@ -3,18 +3,21 @@
 //! logic written once against the trait.
 
 mod communicator;
+mod files;
 mod job;
 mod local;
 mod manifest;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
+mod plan;
 mod progress;
 mod shards;
 mod shared;
 
 pub use communicator::{Communicator, ReduceOp};
-pub use job::{run_generate, shard_file_name, GenerateJob, GlobalSeeding, JobError, JobOutput};
+pub use job::run_generate;
 pub use local::{JobAborted, LocalCommunicator};
 pub use manifest::{Manifest, ShardEntry, ShardTimings};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiCommunicator;
+pub use plan::{shard_file_name, GenerateJob, GlobalSeeding, JobError, JobOutput};

@@ -8,31 +8,22 @@
 //! its `.partial` file as `dpa generate --resume` does (its bytes are checked against
 //! the records recomputed).
 
-use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use super::communicator::Communicator;
-use super::job::{host_name, shard_file_name, GenerateJob, JobError};
+use super::files::{hash_file, hex, read_json, remove_stale, unhex, write_json};
 use super::manifest::{ShardEntry, ShardTimings};
-use crate::atomic::AtomicFile;
+use super::plan::{host_name, shard_file_name, GenerateJob, JobError};
 use crate::batch::BatchConfig;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::Error;
 use crate::params::Generator;
-use crate::seeding::to_hex;
 use crate::split::id_range;
 use crate::stats::StatsAccumulator;
 use crate::write::{generate_to, Destination, Generation, WriteOptions};
-
-/// The longest record (`.done.json`, progress) read.
-const MAX_RECORD_BYTES: u64 = 1 << 16;
 
 /// What a rank records once its shard is in place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,62 +187,4 @@ fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option
         stats,
         write: 0.0,
     }))
-}
-
-/// Removes a record a run that died left (a fresh run writes its own).
-pub(super) fn remove_stale(record: &Path) -> Result<(), Error> {
-    match std::fs::remove_file(record) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(record, e)),
-        _ => Ok(()),
-    }
-}
-
-/// Reads a small JSON record: `None` when there is none, or it is not one (too long,
-/// not this shape).
-pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, Error> {
-    let Some(file) = crate::identity::open_regular(path, false)? else {
-        return Ok(None);
-    };
-    let mut text = Vec::new();
-    file.take(MAX_RECORD_BYTES)
-        .read_to_end(&mut text)
-        .map_err(|e| Error::io(path, e))?;
-    Ok(serde_json::from_slice(&text).ok())
-}
-
-/// Writes a small JSON record atomically.
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let mut f = AtomicFile::create(path)?;
-    let text = serde_json::to_vec(value).map_err(|e| Error::io(path, e.into()))?;
-    f.write_all(&text).map_err(|e| Error::io(path, e))?;
-    f.commit()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
-}
-
-/// The size and SHA-256 of the file `f` (named `name`), read from its start.
-pub(super) fn hash_file(f: &File, name: &Path) -> Result<(u64, String), Error> {
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut at = 0u64;
-    loop {
-        let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;
-        if n == 0 {
-            return Ok((at, to_hex(&hash.finalize().into())));
-        }
-        hash.update(&buf[..n]);
-        at += n as u64;
-    }
 }

@@ -22,10 +22,10 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use super::communicator::Communicator;
-use super::job::{host_name, GenerateJob, JobError};
-use super::manifest::{Manifest, ShardEntry, ShardTimings};
+use super::files::{hash_file, read_json, remove_stale};
+use super::manifest::{build_manifest, manifest_of, Manifest, ShardEntry, ShardTimings};
+use super::plan::{host_name, GenerateJob, JobError};
 use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
-use super::shards::{hash_file, read_json, remove_stale};
 use crate::atomic::{partial_path, AtomicFile};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, DataKind, Error};
@@ -113,7 +113,7 @@ pub(crate) fn run<C: Communicator>(
     let all_entries = comm.gather_bytes(0, &entry_json);
     let finished = match (claimed, all_stats, all_entries) {
         (Some(file), Some(stats), Some(entries)) => {
-            let manifest = super::job::build_manifest(job, size, &stats, &entries)?;
+            let manifest = build_manifest(job, size, &stats, &entries)?;
             finish(file, meta, &manifest)?;
             Some(manifest)
         }
@@ -273,12 +273,7 @@ fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest
             },
         );
     }
-    Ok(Some(super::job::manifest_of(
-        job,
-        size,
-        shards,
-        sidecar.statistics,
-    )))
+    Ok(Some(manifest_of(job, size, shards, sidecar.statistics)))
 }
 
 /// Where the rows of the whole file go.
@@ -364,8 +359,8 @@ fn write_rows<C: Communicator>(
     let write = rows.write(work, job.with_stats)?;
     let total = comm.wtime() - t0;
     let path = match &job.output {
-        super::job::JobOutput::SharedNpy(p) => p.as_path(),
-        super::job::JobOutput::Shards(dir) => dir.as_path(),
+        super::plan::JobOutput::SharedNpy(p) => p.as_path(),
+        super::plan::JobOutput::Shards(dir) => dir.as_path(),
     };
     let entry = ShardEntry {
         rank: rows.progress.rank,

@@ -19,8 +19,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::handler::{FileInfo, RecordHandler};
 use super::metadata::{FileMetadata, SeedingInfo, SeedingMode};
-use super::reader::{FileInfo, RecordHandler};
 use super::{FileFormat, Format, RecordSink};
 use crate::config::{AugmentationConfig, ParamRange};
 use crate::error::Error;

@@ -22,10 +22,11 @@ use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::handler::{FileInfo, RecordHandler, Reopen};
 use super::limits::MAX_ITEM_BYTES;
 use super::metadata::FileMetadata;
-use super::reader::{sniff, FileInfo, RecordHandler, Reopen};
 use super::record::{append_record, RawRecord, RecordStyle};
+use super::sniff::sniff;
 use super::{FileFormat, Format, RecordSink};
 use crate::error::Error;
 use crate::params::Params;

@@ -3,8 +3,8 @@
 use std::io::{self, BufRead, Write};
 use std::path::Path;
 
+use super::handler::{FileInfo, RecordHandler};
 use super::limits::{read_line_capped, LineError, MAX_ITEM_BYTES};
-use super::reader::{FileInfo, RecordHandler};
 use super::record::{append_record, RawRecord, RecordStyle};
 use super::{FileFormat, FileMetadata, Format, RecordSink};
 use crate::error::{DataKind, Error};

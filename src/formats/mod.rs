@@ -8,6 +8,7 @@
 //! not grow with the file.
 
 pub mod binary;
+mod handler;
 pub mod json;
 pub mod jsonl;
 pub mod limits;
@@ -19,6 +20,7 @@ mod record;
 pub mod reference;
 pub mod resume;
 mod sink;
+mod sniff;
 
 use std::fmt;
 use std::path::Path;

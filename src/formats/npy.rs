@@ -25,8 +25,8 @@ use npyz::{DType, Field, TypeStr, WriterBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use super::handler::{FileInfo, RecordHandler};
 use super::metadata::{FileMetadata, SeedingMode};
-use super::reader::{FileInfo, RecordHandler};
 use super::{FileFormat, Format, RecordSink};
 use crate::error::{DataKind, Error};
 use crate::params::{Hash, Params};
@@ -652,7 +652,7 @@ mod tests {
         read(
             bytes,
             Path::new("t.npy"),
-            &mut super::super::reader::OnRecord(|p| {
+            &mut super::super::handler::OnRecord(|p| {
                 out.push(p);
                 Ok(())
             }),

@@ -9,91 +9,12 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use super::limits::MAX_ITEM_BYTES;
-use super::metadata::FileMetadata;
+pub use super::handler::{FileInfo, RecordHandler};
+use super::handler::{OnRecord, Reopen};
+use super::sniff::sniff;
 use super::Format;
 use crate::error::Error;
 use crate::params::Params;
-use crate::stats::Statistics;
-
-/// What a reader learned about a file besides its records.
-///
-/// # Examples
-///
-/// ```
-/// let data = b"{\"sample_id\":3,\"rotation\":1.0,\"brightness\":1.0,\"noise\":0.0,\
-///              \"scale\":1.0,\"contrast\":1.0,\"hash\":\"" as &[u8];
-/// let line = [data, "ab".repeat(32).as_bytes(), b"\"}\n"].concat();
-/// let info = dpa::read_records_from(&line[..], "mem.jsonl".as_ref(), |p| {
-///     assert_eq!(p.sample_id, 3);
-///     Ok(())
-/// }).unwrap();
-/// assert_eq!((info.format, info.records, info.ids_inferred), (dpa::Format::Jsonl, 1, false));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileInfo {
-    /// The format detected.
-    pub format: Format,
-    /// The `metadata` object of a JSON document.
-    pub metadata: Option<FileMetadata>,
-    /// The `statistics` object of a JSON document.
-    pub statistics: Option<Statistics>,
-    /// Number of records read.
-    pub records: u64,
-    /// True when some record had no `sample_id` and was numbered by position.
-    pub ids_inferred: bool,
-}
-
-/// Receives what a reader finds: the file's metadata (once, before the first record),
-/// then each record in file order.
-///
-/// Pass a handler to [`read_records_with`]; [`read_records`] takes a plain closure.
-///
-/// # Examples
-///
-/// ```
-/// use dpa::{Error, FileMetadata, Params, RecordHandler};
-/// #[derive(Default)]
-/// struct Count { configs: usize, records: usize }
-/// impl RecordHandler for Count {
-///     type Error = Error;
-///     fn header(&mut self, meta: Option<&FileMetadata>) -> Result<(), Error> {
-///         self.configs += meta.and_then(|m| m.config.as_ref()).is_some() as usize;
-///         Ok(())
-///     }
-///     fn record(&mut self, _: Params) -> Result<(), Error> { self.records += 1; Ok(()) }
-/// }
-/// let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/reference-chain-moderate-50.json");
-/// let mut c = Count::default();
-/// dpa::formats::read_records_with(&path, &mut c).unwrap();
-/// assert_eq!((c.configs, c.records), (1, 50));
-/// ```
-pub trait RecordHandler {
-    /// The error that stops the reading: the handler's own, which the reader's errors
-    /// ([`Error`](enum@Error)) convert into, and which the reader returns unchanged.
-    type Error: From<Error>;
-
-    /// Called once before the first record, with the file's metadata if it has some
-    /// (JSON documents, binary files); JSON Lines have none.
-    fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Self::Error> {
-        let _ = metadata;
-        Ok(())
-    }
-
-    /// Called for each record.
-    fn record(&mut self, record: Params) -> Result<(), Self::Error>;
-}
-
-/// A closure as a handler that ignores the metadata.
-pub(crate) struct OnRecord<F>(pub(crate) F);
-
-impl<F: FnMut(Params) -> Result<(), Error>> RecordHandler for OnRecord<F> {
-    type Error = Error;
-
-    fn record(&mut self, record: Params) -> Result<(), Error> {
-        (self.0)(record)
-    }
-}
 
 /// Reads every record of the file at `path`, in file order, detecting its format
 /// from its content.
@@ -198,10 +119,6 @@ where
     )
 }
 
-/// A way to read the same input again from its start (a regular file), for a JSON
-/// document whose `metadata` comes after its records.
-pub(crate) type Reopen<'a, R> = Option<&'a dyn Fn() -> Result<R, Error>>;
-
 /// Reads `input` in the format its content shows. `file` says that `path` is the
 /// regular file being read, so that a `.npy` file's sidecar beside it is used.
 fn read_any<R, H>(
@@ -232,128 +149,11 @@ where
     }
 }
 
-/// Tells the format from the content, whatever the sizes of the reads (a pipe may
-/// deliver one byte at a time): the binary or NumPy magic; else, after an optional UTF-8 byte
-/// order mark and whitespace, a JSON document when the first key of the first object
-/// is `metadata`, `augmentations` or `statistics`; else JSON Lines.
-///
-/// Returns the format and the bytes consumed to decide (less a byte order mark), which
-/// the caller puts back in front of the rest.
-pub(crate) fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<(Format, Vec<u8>), Error> {
-    let mut peek = Peek {
-        input,
-        path,
-        bytes: Vec::new(),
-    };
-    let first = match peek.byte()? {
-        None => return Ok((Format::Jsonl, peek.bytes)),
-        Some(b) if b == super::binary::MAGIC[0] => return Ok((Format::Bincode, peek.bytes)),
-        Some(b) if b == super::npy::MAGIC[0] => return Ok((Format::Npy, peek.bytes)),
-        Some(0xEF) => {
-            if peek.byte()? != Some(0xBB) || peek.byte()? != Some(0xBF) {
-                return Err(peek.not_ours(0));
-            }
-            peek.bytes.clear();
-            peek.skip_whitespace()?
-        }
-        Some(b) if b.is_ascii_whitespace() => peek.skip_whitespace()?,
-        Some(b) => Some(b),
-    };
-    let Some(open) = first else {
-        // Empty (or blank): JSON Lines with no records.
-        return Ok((Format::Jsonl, peek.bytes));
-    };
-    if open != b'{' {
-        return Err(peek.not_ours(peek.bytes.len() - 1));
-    }
-    match peek.skip_whitespace()? {
-        Some(b'"') => {}
-        Some(_) => return Ok((Format::Jsonl, peek.bytes)),
-        None => return Err(peek.truncated()),
-    }
-    let mut key = Vec::new();
-    loop {
-        match peek.byte()? {
-            None => return Err(peek.truncated()),
-            Some(b'"') => break,
-            Some(b) if key.len() < 16 => key.push(b),
-            // Longer than any key of a JSON document: a record's key.
-            Some(_) => return Ok((Format::Jsonl, peek.bytes)),
-        }
-    }
-    let document = matches!(&key[..], b"metadata" | b"augmentations" | b"statistics");
-    let format = if document {
-        Format::Json
-    } else {
-        Format::Jsonl
-    };
-    Ok((format, peek.bytes))
-}
-
-/// Reads bytes one at a time, keeping them.
-struct Peek<'a, R> {
-    input: &'a mut R,
-    path: &'a Path,
-    bytes: Vec<u8>,
-}
-
-impl<R: BufRead> Peek<'_, R> {
-    fn byte(&mut self) -> Result<Option<u8>, Error> {
-        loop {
-            let buf = match self.input.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(self.path, e)),
-            };
-            let Some(&b) = buf.first() else {
-                return Ok(None);
-            };
-            self.input.consume(1);
-            self.bytes.push(b);
-            return Ok(Some(b));
-        }
-    }
-
-    /// The first byte that is not whitespace (bounded), or `None` at the end.
-    fn skip_whitespace(&mut self) -> Result<Option<u8>, Error> {
-        loop {
-            match self.byte()? {
-                Some(b) if b.is_ascii_whitespace() => {
-                    if self.bytes.len() > MAX_ITEM_BYTES {
-                        return Err(Error::data_of(crate::error::DataKind::TooLarge,
-                            self.path,
-                            format!("byte {}", self.bytes.len()),
-                            format!("more than {MAX_ITEM_BYTES} bytes of whitespace before the first record"),
-                        ));
-                    }
-                }
-                other => return Ok(other),
-            }
-        }
-    }
-
-    fn not_ours(&self, at: usize) -> Error {
-        Error::data(
-            self.path,
-            format!("byte {at}"),
-            "not a dpa file: expected a JSON object ('{'), JSON Lines or dpa's binary format",
-        )
-    }
-
-    fn truncated(&self) -> Error {
-        Error::data_of(
-            crate::error::DataKind::Truncated,
-            self.path,
-            format!("byte {}", self.bytes.len()),
-            "truncated file: it ends inside its first JSON object",
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::DataKind;
+    use crate::formats::limits::MAX_ITEM_BYTES;
 
     fn read(text: &str) -> Result<(FileInfo, Vec<Params>), Error> {
         let mut out = Vec::new();

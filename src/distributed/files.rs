@@ -1,0 +1,79 @@
+//! Small files of a distributed job beside its data: JSON records (`.done.json`,
+//! progress records) read within a bound and written atomically, and the SHA-256 of a
+//! written file.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::atomic::AtomicFile;
+use crate::error::Error;
+use crate::seeding::to_hex;
+
+/// The longest record (`.done.json`, progress) read.
+const MAX_RECORD_BYTES: u64 = 1 << 16;
+
+/// Removes a record a run that died left (a fresh run writes its own).
+pub(crate) fn remove_stale(record: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(record) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(record, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a small JSON record: `None` when there is none, or it is not one (too long,
+/// not this shape).
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, Error> {
+    let Some(file) = crate::identity::open_regular(path, false)? else {
+        return Ok(None);
+    };
+    let mut text = Vec::new();
+    file.take(MAX_RECORD_BYTES)
+        .read_to_end(&mut text)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(serde_json::from_slice(&text).ok())
+}
+
+/// Writes a small JSON record atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let mut f = AtomicFile::create(path)?;
+    let text = serde_json::to_vec(value).map_err(|e| Error::io(path, e.into()))?;
+    f.write_all(&text).map_err(|e| Error::io(path, e))?;
+    f.commit()
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of lowercase or uppercase hex; `None` when it is not hex.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// The size and SHA-256 of the file `f` (named `name`), read from its start.
+pub(crate) fn hash_file(f: &File, name: &Path) -> Result<(u64, String), Error> {
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;
+        if n == 0 {
+            return Ok((at, to_hex(&hash.finalize().into())));
+        }
+        hash.update(&buf[..n]);
+        at += n as u64;
+    }
+}
