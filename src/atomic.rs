@@ -50,6 +50,8 @@ pub struct AtomicFile {
     keep_partial: bool,
     /// Writes the partial file's data to disk in the background as it grows.
     writeback: Option<Writeback>,
+    /// The partial file has been renamed to the final path (commit step 2).
+    renamed: bool,
 }
 
 /// The temporary path of `path`: `<path>.partial`.
@@ -171,6 +173,7 @@ impl AtomicFile {
                     out: Some(BufWriter::with_capacity(BUFFER, file)),
                     keep_partial: false,
                     writeback: None,
+                    renamed: false,
                 });
             }
         }
@@ -184,6 +187,7 @@ impl AtomicFile {
             writeback: Writeback::start(&file),
             out: Some(BufWriter::with_capacity(BUFFER, file)),
             keep_partial: false,
+            renamed: false,
         })
     }
 
@@ -217,6 +221,7 @@ impl AtomicFile {
             writeback: Writeback::start(&file),
             out: Some(BufWriter::with_capacity(BUFFER, file)),
             keep_partial: true,
+            renamed: false,
         }))
     }
 
@@ -321,7 +326,8 @@ impl AtomicFile {
         &self.path
     }
 
-    /// Flushes, fsyncs and renames the file into place, then fsyncs its folder.
+    /// Flushes, fsyncs and renames the file into place, then fsyncs its folder: a
+    /// [`Commit`](crate::commit::Commit) of this one file.
     ///
     /// # Examples
     ///
@@ -331,35 +337,72 @@ impl AtomicFile {
     /// dpa::AtomicFile::create(&path).unwrap().commit().unwrap();
     /// assert!(path.exists());
     /// ```
-    pub fn commit(mut self) -> Result<(), Error> {
-        let Some(out) = self.out.take() else {
+    pub fn commit(self) -> Result<(), Error> {
+        crate::commit::Commit::new().with(self).run()
+    }
+
+    /// Commit step 1: everything written reaches the disk at the partial path (the
+    /// buffer flushed, the background writeback finished and its error reported, the
+    /// file fsynced). Nothing is at the final path yet.
+    pub(crate) fn settle(&mut self) -> Result<(), Error> {
+        let name = self.partial.clone().unwrap_or_else(|| self.path.clone());
+        let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
-        let Some(partial) = self.partial.clone() else {
+        out.flush().map_err(|e| Error::io(&name, e))?;
+        if self.partial.is_none() {
             // A device or pipe: flushing is all there is to do.
-            out.into_inner()
-                .map_err(|e| Error::io(&self.path, e.into_error()))?;
             return Ok(());
-        };
-        let file = out
-            .into_inner()
-            .map_err(|e| Error::io(&partial, e.into_error()))?;
-        if let Some(w) = self.writeback.take() {
-            w.finish();
         }
-        file.sync_all().map_err(|e| Error::io(&partial, e))?;
-        drop(file);
-        fs::rename(&partial, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        let parent = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        // Make the rename itself durable. Some file systems refuse to fsync a folder;
-        // the data is already safe in the file, so that is not an error.
-        if let Ok(dir) = File::open(parent) {
-            let _ = dir.sync_all();
+        if let Some(w) = self.writeback.take() {
+            w.finish().map_err(|e| Error::io(&name, e))?;
+        }
+        out.get_ref().sync_all().map_err(|e| Error::io(&name, e))
+    }
+
+    /// Commit step 2: the settled partial file takes its final name.
+    pub(crate) fn rename_into_place(&mut self) -> Result<(), Error> {
+        if let Some(partial) = &self.partial {
+            fs::rename(partial, &self.path).map_err(|e| Error::io(&self.path, e))?;
+            self.renamed = true;
         }
         Ok(())
+    }
+
+    /// Undoes step 2 when a later member of the same commit failed: the file goes
+    /// back to its partial name (and is then removed, or kept for a resume, as a file
+    /// that was never committed).
+    pub(crate) fn rename_back(&mut self) {
+        if let (true, Some(partial)) = (self.renamed, &self.partial) {
+            if fs::rename(&self.path, partial).is_ok() {
+                self.renamed = false;
+            } else {
+                let _ = fs::remove_file(&self.path);
+            }
+        }
+    }
+
+    /// The commit is complete: nothing is left to clean up.
+    pub(crate) fn committed(mut self) {
+        self.out = None;
+    }
+
+    /// This file with a background writeback that syncs with `sync` every `every`
+    /// bytes (tests inject a failing disk with it).
+    #[cfg(test)]
+    pub(crate) fn with_writeback(mut self, sync: crate::writeback::SyncData, every: u64) -> Self {
+        if let Some(out) = &self.out {
+            self.writeback = Writeback::start_with(out.get_ref(), sync, every);
+        }
+        self
+    }
+
+    /// The folder the final path is in.
+    pub(crate) fn folder(&self) -> &Path {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }
     }
 }
 

@@ -4,9 +4,16 @@
 //! Without it, the kernel keeps gigabytes of a fresh output in its page cache and the
 //! final fsync writes them all while the run waits; with it, a helper thread calls
 //! `fdatasync` on its own handle every [`WRITEBACK_EVERY`] bytes, overlapping the disk
-//! with the generation. An error there is not lost: the final fsync reports it.
+//! with the generation.
+//!
+//! An error the helper meets is kept and returned by [`Writeback::finish`], which every
+//! commit calls before its own fsync: on Linux a failed writeback marks the pages clean,
+//! and a later `fsync` of the same file can report success for data the disk refused,
+//! so the helper's error is the only report of it.
 
 use std::fs::File;
+use std::io;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
@@ -14,27 +21,43 @@ use crossbeam_channel::{bounded, Sender};
 /// Bytes written between two background `fdatasync` calls.
 pub const WRITEBACK_EVERY: u64 = 64 << 20;
 
+/// How the helper makes a file's data durable: `File::sync_data`, or in tests a
+/// function that fails as a disk can.
+pub(crate) type SyncData = fn(&File) -> io::Result<()>;
+
 /// The helper thread of one file.
 #[derive(Debug)]
 pub(crate) struct Writeback {
     tx: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
     since: u64,
+    every: u64,
+    /// The first error the helper met.
+    failed: Arc<Mutex<Option<io::Error>>>,
 }
 
 impl Writeback {
     /// Starts the helper on its own handle of `file`; `None` if the handle or the
     /// thread cannot be had (the file is then synced at the end only).
     pub(crate) fn start(file: &File) -> Option<Self> {
+        Self::start_with(file, File::sync_data, WRITEBACK_EVERY)
+    }
+
+    /// [`Writeback::start`] with the sync function and the period given.
+    pub(crate) fn start_with(file: &File, sync: SyncData, every: u64) -> Option<Self> {
         let handle = file.try_clone().ok()?;
+        let failed = Arc::new(Mutex::new(None));
+        let seen = failed.clone();
         // One request waiting at most: a request made while one is pending is dropped.
         let (tx, rx) = bounded::<()>(1);
         let thread = std::thread::Builder::new()
             .name("dpa-writeback".into())
             .spawn(move || {
                 for () in rx {
-                    // An error is reported by the final fsync of the same file.
-                    let _ = handle.sync_data();
+                    if let Err(e) = sync(&handle) {
+                        let mut slot = seen.lock().unwrap_or_else(|p| p.into_inner());
+                        slot.get_or_insert(e);
+                    }
                 }
             })
             .ok()?;
@@ -42,14 +65,16 @@ impl Writeback {
             tx: Some(tx),
             thread: Some(thread),
             since: 0,
+            every,
+            failed,
         })
     }
 
-    /// Counts `n` bytes written; asks for a writeback every [`WRITEBACK_EVERY`] bytes.
+    /// Counts `n` bytes written; asks for a writeback every period.
     #[inline]
     pub(crate) fn wrote(&mut self, n: usize) {
         self.since += n as u64;
-        if self.since >= WRITEBACK_EVERY {
+        if self.since >= self.every {
             self.since = 0;
             if let Some(tx) = &self.tx {
                 let _ = tx.try_send(());
@@ -57,11 +82,22 @@ impl Writeback {
         }
     }
 
-    /// Stops the helper and waits for its last writeback.
-    pub(crate) fn finish(mut self) {
+    /// Stops the helper, waits for its last writeback, and returns the first error it
+    /// met.
+    pub(crate) fn finish(mut self) -> io::Result<()> {
         self.tx = None;
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            if t.join().is_err() {
+                return Err(io::Error::other("the writeback thread panicked"));
+            }
+        }
+        let mut slot = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some(e) => Err(io::Error::new(
+                e.kind(),
+                format!("background writeback failed: {e}"),
+            )),
+            None => Ok(()),
         }
     }
 }

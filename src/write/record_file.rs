@@ -7,6 +7,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::encoded::EncodedChunk;
 use crate::atomic::AtomicFile;
+use crate::commit::Commit;
 use crate::error::Error;
 use crate::formats::npy::{sidecar_path, NpySidecar};
 use crate::formats::resume::{check_partial, ExpectedBytes};
@@ -348,20 +349,15 @@ impl RecordFile {
     }
 }
 
-/// Commits a `.npy` array and then its sidecar. The sidecar is written (not yet
-/// renamed) before the array is renamed, and a sidecar left by an earlier file is
-/// removed first: a reader never pairs the new array with an old sidecar.
+/// Commits a `.npy` array with its sidecar, as one [`Commit`]: both are written and
+/// fsynced before either is renamed, and the sidecar takes its name first, so whoever
+/// finds the array finds its sidecar; a failure leaves neither.
 pub(crate) fn commit_with_sidecar(array: AtomicFile, sidecar: &NpySidecar) -> Result<(), Error> {
     let path = sidecar_path(array.path());
     let mut side = AtomicFile::create(&path)?;
     side.write_all(&sidecar.to_json())
         .map_err(|e| Error::io(&path, e))?;
-    match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
-        _ => {}
-    }
-    array.commit()?;
-    side.commit()
+    Commit::new().with(side).with(array).run()
 }
 
 /// `io::Write` into a hasher.
