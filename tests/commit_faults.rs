@@ -13,8 +13,12 @@ fn dpa() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("dpa"))
 }
 
-/// A tmpfs of `size` mounted at a new folder, unmounted when dropped.
-struct Tmpfs(PathBuf, tempfile::TempDir);
+/// A tmpfs of `size` mounted at a new folder (`at`, inside `_parent`), unmounted when
+/// dropped.
+struct Tmpfs {
+    at: PathBuf,
+    _parent: tempfile::TempDir,
+}
 
 impl Tmpfs {
     fn mount(size: &str) -> Tmpfs {
@@ -30,13 +34,13 @@ impl Tmpfs {
             status.success(),
             "mount -t tmpfs failed: this test needs root"
         );
-        Tmpfs(at, dir)
+        Tmpfs { at, _parent: dir }
     }
 }
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = Command::new("umount").arg(&self.at).status();
     }
 }
 
@@ -68,7 +72,7 @@ fn a_disk_full_at_the_sidecar_leaves_no_array() {
         header + n * row > 1_048_576 - 4096,
         "the array fills the last page"
     );
-    let path = fs.0.join("x.npy");
+    let path = fs.at.join("x.npy");
     let out = dpa()
         .args(["generate", "-n", &n.to_string(), "--no-stats", "-o"])
         .arg(&path)
@@ -77,7 +81,7 @@ fn a_disk_full_at_the_sidecar_leaves_no_array() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("x.npy.json"), "names the sidecar: {stderr}");
-    let left: Vec<_> = std::fs::read_dir(&fs.0)
+    let left: Vec<_> = std::fs::read_dir(&fs.at)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();

@@ -599,3 +599,27 @@ fn a_killed_shard_job_resumes_to_the_same_bytes() {
         .collect();
     assert_eq!(resumed, [500000, 0, 500000, 500000]);
 }
+
+/// `-o FILE` is one shared NumPy array: a name that says another format is refused on
+/// every rank with exit 2 (naming the one format and `--output-dir`), and nothing is
+/// written.
+#[test]
+fn a_shared_output_named_for_another_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["x.jsonl", "x.json", "x.bin", "x"] {
+        let out = dir.path().join(name);
+        let args = ["generate", "-n", "1000", "-o", out.to_str().unwrap()];
+        let (run, _) = mpirun(2, &args, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains("FILE.npy") && stderr.contains("--output-dir"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{name}: nothing written"
+        );
+    }
+}
