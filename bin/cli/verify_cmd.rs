@@ -203,44 +203,9 @@ pub fn run(args: VerifyArgs) -> CmdResult {
     let info = result?;
     v.check_block()?;
     let path = &args.file;
-    if let Some(n) = info.metadata.as_ref().and_then(|m| m.num_samples) {
-        if n != info.records {
-            return Err(Error::data_of(
-                dpa::error::DataKind::Mismatch,
-                path,
-                "metadata",
-                format!(
-                    "num_samples is {n}, the file holds {} records",
-                    info.records
-                ),
-            )
-            .into());
-        }
-    }
+    check_count(path, &info)?;
     if let Some(theirs) = &info.statistics {
-        let ours = v.stats.finish();
-        for p in Param::ALL {
-            let (a, b) = (ours.get(p), theirs.get(p));
-            // Statistics are exact: the file's must have the very bits of the records'.
-            let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
-            if a.count != b.count
-                || !same(a.min, b.min)
-                || !same(a.max, b.max)
-                || !same(a.mean, b.mean)
-                || !same(a.stdev, b.stdev)
-            {
-                return Err(Error::data_of(
-                    dpa::error::DataKind::Mismatch,
-                    path,
-                    "statistics",
-                    format!(
-                        "{} statistics do not match the records: file {b:?}, records {a:?}",
-                        p.name()
-                    ),
-                )
-                .into());
-            }
-        }
+        check_statistics(path, &v.stats.finish(), theirs)?;
     }
     let mut out = Output::open(Path::new("-"))?;
     writeln!(
@@ -257,5 +222,50 @@ pub fn run(args: VerifyArgs) -> CmdResult {
     )
     .map_err(|e| Error::io("<stdout>", e))?;
     out.finish()?;
+    Ok(())
+}
+
+/// The count a file's metadata claims is the count of its records.
+fn check_count(path: &Path, info: &dpa::FileInfo) -> Result<(), Error> {
+    match info.metadata.as_ref().and_then(|m| m.num_samples) {
+        Some(n) if n != info.records => Err(Error::data_of(
+            dpa::error::DataKind::Mismatch,
+            path,
+            "metadata",
+            format!(
+                "num_samples is {n}, the file holds {} records",
+                info.records
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The statistics a file stores have the very bits of its records' (they are exact).
+fn check_statistics(
+    path: &Path,
+    ours: &dpa::Statistics,
+    theirs: &dpa::Statistics,
+) -> Result<(), Error> {
+    let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+    for p in Param::ALL {
+        let (a, b) = (ours.get(p), theirs.get(p));
+        if a.count != b.count
+            || !same(a.min, b.min)
+            || !same(a.max, b.max)
+            || !same(a.mean, b.mean)
+            || !same(a.stdev, b.stdev)
+        {
+            return Err(Error::data_of(
+                dpa::error::DataKind::Mismatch,
+                path,
+                "statistics",
+                format!(
+                    "{} statistics do not match the records: file {b:?}, records {a:?}",
+                    p.name()
+                ),
+            ));
+        }
+    }
     Ok(())
 }

@@ -2,12 +2,11 @@
 //! exact statistics, computed by dpa's SIMD kernel on a thread pool with the GIL
 //! released.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use dpa::formats::npy::RowLayout;
-use dpa::write::EncodedChunk;
-use dpa::{id_range, Engine, Format, Generator, Moments, Param, Seeding, StatsAccumulator};
+use dpa::write::{ChunkSink, EncodedChunk, Pipeline};
+use dpa::{id_range, Format, Generator, Moments, Param, Seeding, StatsAccumulator};
 use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -100,54 +99,80 @@ fn row_bytes(n: u64, width: usize) -> PyResult<usize> {
         .ok_or_else(|| PyMemoryError::new_err(format!("{n} rows of {width} bytes")))
 }
 
-/// Fills a new buffer of `n` rows on `engine`, outside the GIL. The buffer starts as
-/// untouched zero pages, so its memory is first written by the workers, in parallel.
-fn rows_with<F>(py: Python<'_>, n: u64, rank: bool, engine: &Engine, fill: F) -> PyResult<Rows>
-where
-    F: Fn(usize, &mut [u8]) + Send + Sync,
-{
-    let width = RowLayout { rank }.row_bytes();
+/// A zeroed buffer of `n` rows of `width` bytes; `MemoryError` when it cannot be had
+/// (the size is tried first, so a refusal is an exception, not an abort).
+fn zeroed_rows(n: u64, width: usize) -> PyResult<Vec<u8>> {
     let len = row_bytes(n, width)?;
-    // A refused allocation is a MemoryError, not an abort: the size is tried first.
     Vec::<u8>::new()
         .try_reserve_exact(len)
         .map_err(|_| PyMemoryError::new_err(format!("{n} rows of {width} bytes")))?;
-    let mut bytes = vec![0u8; len];
-    py.detach(|| {
-        engine.install(|| {
-            bytes
-                .par_chunks_mut(CHUNK * width)
-                .enumerate()
-                .for_each(|(i, out)| fill(i, out))
-        })
-    });
-    Ok(Rows {
-        bytes,
-        rows: n,
-        rank,
-    })
+    Ok(vec![0u8; len])
 }
 
-thread_local! {
-    /// Each worker's encoded chunk, reused.
-    static ENCODED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+/// An array's buffer as the pipeline's sink: each chunk's rows copied after the last.
+struct BufferSink<'a> {
+    out: &'a mut [u8],
+    at: usize,
 }
 
-/// Generates `first .. first + out.len() / width` with the SIMD kernel and writes their
-/// `.npy` rows into `out`.
-fn fill_rows(g: &Generator, seeding: Seeding, first: u64, out: &mut [u8], width: usize) {
-    let Ok(ids) = id_range(first, (out.len() / width) as u64) else {
-        return;
-    };
-    ENCODED.with_borrow_mut(|buffer| {
-        let spare = std::mem::take(buffer);
-        // Encoding into memory cannot fail.
-        if let Ok(chunk) = EncodedChunk::encode_into(spare, g, seeding, ids, Format::Npy, 0, false)
-        {
-            out.copy_from_slice(&chunk.bytes);
-            *buffer = chunk.bytes;
+impl ChunkSink for BufferSink<'_> {
+    fn append(&mut self, chunk: &EncodedChunk) -> Result<(), dpa::Error> {
+        let end = self.at + chunk.bytes.len();
+        let Some(slot) = self.out.get_mut(self.at..end) else {
+            return Err(dpa::Error::io(
+                self.name(),
+                std::io::Error::other("more rows than the array holds"),
+            ));
+        };
+        slot.copy_from_slice(&chunk.bytes);
+        self.at = end;
+        Ok(())
+    }
+
+    fn name(&self) -> &std::path::Path {
+        std::path::Path::new("<array>")
+    }
+}
+
+/// Statistics only: the pipeline's chunks summed, their bytes dropped.
+struct StatsSink(StatsAccumulator);
+
+impl ChunkSink for StatsSink {
+    fn append(&mut self, chunk: &EncodedChunk) -> Result<(), dpa::Error> {
+        if let Some(s) = &chunk.stats {
+            self.0.merge(s);
         }
-    });
+        Ok(())
+    }
+
+    fn name(&self) -> &std::path::Path {
+        std::path::Path::new("<statistics>")
+    }
+}
+
+/// The pipeline for `first .. first + n` in `.npy` rows, run outside the GIL.
+fn run_pipeline(
+    py: Python<'_>,
+    (g, seeding): (&Arc<Generator>, Seeding),
+    (first, n): (u64, u64),
+    (threads, statistics): (Option<usize>, bool),
+    sink: &mut (dyn ChunkSink + Send),
+) -> PyResult<()> {
+    let ids = id_range(first, n).map_err(value_error)?;
+    let engine = pool::engine(threads)?;
+    let run = Pipeline {
+        engine: &engine,
+        generator: g,
+        seeding,
+        ids,
+        format: Format::Npy,
+        position: 0,
+        statistics,
+        batch_size: CHUNK,
+    };
+    py.detach(|| run.run(sink, &mut |_| {}))
+        .map_err(value_error)
+        .map(|_| ())
 }
 
 /// The `.npy` rows of the records `ids` (in that order).
@@ -161,7 +186,8 @@ fn fill_rows_for(g: &Generator, seeding: Seeding, ids: &[u64], out: &mut [u8]) {
     out.copy_from_slice(&bytes);
 }
 
-/// `.npy` rows of `first .. first + n`, computed on `threads` threads.
+/// `.npy` rows of `first .. first + n`, computed on `threads` threads by the one
+/// pipeline, into a buffer lent to NumPy.
 #[pyfunction]
 #[pyo3(signature = (first, n, config, seeding, threads=None))]
 pub fn rows(
@@ -175,14 +201,22 @@ pub fn rows(
     let (seeding, g) = (seeding.0, generator(py, config)?);
     id_range(first, n).map_err(value_error)?;
     let rank = seeding.rank().is_some();
-    let width = RowLayout { rank }.row_bytes();
-    let engine = pool::engine(threads)?;
-    rows_with(py, n, rank, &engine, |i, out| {
-        fill_rows(&g, seeding, first + (i * CHUNK) as u64, out, width)
+    let mut bytes = zeroed_rows(n, RowLayout { rank }.row_bytes())?;
+    let mut sink = BufferSink {
+        out: &mut bytes,
+        at: 0,
+    };
+    run_pipeline(py, (&g, seeding), (first, n), (threads, false), &mut sink)?;
+    Ok(Rows {
+        bytes,
+        rows: n,
+        rank,
     })
 }
 
-/// `.npy` rows of the records `ids` (little-endian `u64`s), in that order.
+/// `.npy` rows of the records `ids` (little-endian `u64`s), in that order. Any ids,
+/// not a range: each task generates its slice of them straight into its slice of the
+/// buffer, on `threads` threads.
 #[pyfunction]
 #[pyo3(signature = (ids, config, seeding, threads=None))]
 pub fn rows_for_ids(
@@ -202,10 +236,20 @@ pub fn rows_for_ids(
         .collect();
     let engine = pool::engine(threads)?;
     let rank = seeding.rank().is_some();
-    rows_with(py, ids.len() as u64, rank, &engine, |i, out| {
-        let from = i * CHUNK;
-        let ids = &ids[from..(from + CHUNK).min(ids.len())];
-        fill_rows_for(&g, seeding, ids, out)
+    let width = RowLayout { rank }.row_bytes();
+    let mut bytes = zeroed_rows(ids.len() as u64, width)?;
+    py.detach(|| {
+        engine.install(|| {
+            bytes
+                .par_chunks_mut(CHUNK * width)
+                .zip(ids.par_chunks(CHUNK))
+                .for_each(|(out, ids)| fill_rows_for(&g, seeding, ids, out))
+        })
+    });
+    Ok(Rows {
+        bytes,
+        rows: ids.len() as u64,
+        rank,
     })
 }
 
@@ -220,28 +264,8 @@ fn summaries(stats: &StatsAccumulator) -> Vec<SummaryRow> {
         .collect()
 }
 
-/// The exact statistics of `first .. first + n` in `chunk`-sized tasks.
-fn range_statistics(g: &Generator, seeding: Seeding, first: u64, n: u64) -> StatsAccumulator {
-    let chunks = n.div_ceil(CHUNK as u64);
-    (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let start = first + c * CHUNK as u64;
-            let count = (n - c * CHUNK as u64).min(CHUNK as u64);
-            let mut records = Vec::with_capacity(count as usize);
-            g.generate_into(seeding, start..start + count, &mut records);
-            let mut acc = StatsAccumulator::new();
-            records.iter().for_each(|p| acc.push(p));
-            acc
-        })
-        .reduce(StatsAccumulator::new, |mut a, b| {
-            a.merge(&b);
-            a
-        })
-}
-
-/// Exact statistics of `first .. first + n` without keeping the records: for each
-/// parameter `(mean, stdev, min, max, count)`.
+/// Exact statistics of `first .. first + n` without keeping the records (the
+/// pipeline's chunks summed): for each parameter `(mean, stdev, min, max, count)`.
 #[pyfunction]
 #[pyo3(signature = (first, n, config, seeding, threads=None))]
 pub fn statistics(
@@ -253,10 +277,9 @@ pub fn statistics(
     threads: Option<usize>,
 ) -> PyResult<Vec<SummaryRow>> {
     let (seeding, g) = (seeding.0, generator(py, config)?);
-    id_range(first, n).map_err(value_error)?;
-    let engine = pool::engine(threads)?;
-    let stats = py.detach(|| engine.install(|| range_statistics(&g, seeding, first, n)));
-    Ok(summaries(&stats))
+    let mut sink = StatsSink(StatsAccumulator::new());
+    run_pipeline(py, (&g, seeding), (first, n), (threads, true), &mut sink)?;
+    Ok(summaries(&sink.0))
 }
 
 /// Exact statistics of one column of finite floats, `(mean, stdev, min, max, count)`,

@@ -33,9 +33,9 @@ use crate::formats::npy::{header_bytes, NpySidecar, RowLayout};
 use crate::formats::{FileMetadata, Format};
 use crate::params::Generator;
 use crate::seeding::to_hex;
-use crate::split::{id_range, IdRange};
+use crate::split::id_range;
 use crate::stats::StatsAccumulator;
-use crate::write::{encode_plan, EncodedChunk};
+use crate::write::{ChunkSink, EncodedChunk, Pipeline};
 
 /// Where this rank's rows go, and what is already there.
 struct Rows {
@@ -436,16 +436,10 @@ impl Rows {
         Ok(())
     }
 
-    /// Generates and writes the rows after `done`, in order, saving progress every
-    /// [`PROGRESS_EVERY`] bytes; returns the seconds spent writing.
+    /// Generates and writes the rows after `done`, in order, through the one
+    /// [`Pipeline`], saving progress every [`PROGRESS_EVERY`] bytes; returns the seconds
+    /// spent writing.
     fn write(&mut self, work: &Work, with_stats: bool) -> Result<f64, Error> {
-        let partial = self.partial.clone();
-        let io_err = |e| Error::io(&partial, e);
-        let (chunk, window) = encode_plan(
-            &work.engine,
-            crate::batch::BatchConfig::default().batch_size,
-        );
-        let (generator, seeding) = (work.generator.clone(), work.seeding);
         let remaining = id_range(work.first + self.done, work.count - self.done).map_err(|e| {
             Error::Config {
                 path: self.partial.clone(),
@@ -453,47 +447,28 @@ impl Rows {
                 error: e,
             }
         })?;
-        let (spare_tx, spare_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
-        let chunks = work
-            .engine
-            .map_chunks(remaining, chunk, window, move |_, ids: IdRange| {
-                let buffer = spare_rx.try_recv().unwrap_or_default();
-                EncodedChunk::encode_into(
-                    buffer,
-                    &generator,
-                    seeding,
-                    ids,
-                    Format::Npy,
-                    0,
-                    with_stats,
-                )
-            });
-        let (mut since_saved, mut write_time) = (0u64, std::time::Duration::ZERO);
+        let run = Pipeline {
+            engine: &work.engine,
+            generator: &work.generator,
+            seeding: work.seeding,
+            ids: remaining,
+            format: Format::Npy,
+            position: 0,
+            statistics: with_stats,
+            batch_size: crate::batch::BatchConfig::default().batch_size,
+        };
         // Progress is saved in the background: the fsyncs overlap the generation.
         let saver = Saver::start(&self.file, &self.partial, &self.record);
-        for encoded in chunks {
-            let encoded = encoded.map_err(io_err)?;
-            let t = std::time::Instant::now();
-            let at = self.offset + self.done * self.width;
-            self.file.write_all_at(&encoded.bytes, at).map_err(io_err)?;
-            self.hash.update(&encoded.bytes);
-            if let Some(s) = &encoded.stats {
-                self.stats.merge(s);
-            }
-            self.done += encoded.records;
-            since_saved += encoded.bytes.len() as u64;
-            if since_saved >= PROGRESS_EVERY {
-                let snapshot = self.snapshot();
-                saver.offer(snapshot);
-                since_saved = 0;
-            }
-            write_time += t.elapsed();
-            let _ = spare_tx.send(encoded.bytes);
-        }
+        let mut sink = RowSink {
+            rows: self,
+            saver: &saver,
+            since_saved: 0,
+        };
+        let summary = run.run(&mut sink, &mut |_| {})?;
         let t = std::time::Instant::now();
         saver.finish()?;
         self.save_progress()?;
-        Ok((write_time + t.elapsed()).as_secs_f64())
+        Ok((summary.sink_time + t.elapsed()).as_secs_f64())
     }
 
     /// Makes the rows written so far durable, then says so in the progress record.
@@ -507,5 +482,38 @@ impl Rows {
         self.progress.rows = self.done;
         self.progress.sha256 = to_hex(&self.hash.clone().finalize().into());
         self.progress.clone()
+    }
+}
+
+/// A rank's rows as the pipeline's sink: each chunk written at its row offset, hashed
+/// and summed, and the progress offered to the saver every [`PROGRESS_EVERY`] bytes.
+struct RowSink<'a> {
+    rows: &'a mut Rows,
+    saver: &'a Saver,
+    since_saved: u64,
+}
+
+impl ChunkSink for RowSink<'_> {
+    fn append(&mut self, encoded: &EncodedChunk) -> Result<(), Error> {
+        let rows = &mut *self.rows;
+        let at = rows.offset + rows.done * rows.width;
+        rows.file
+            .write_all_at(&encoded.bytes, at)
+            .map_err(|e| Error::io(&rows.partial, e))?;
+        rows.hash.update(&encoded.bytes);
+        if let Some(s) = &encoded.stats {
+            rows.stats.merge(s);
+        }
+        rows.done += encoded.records;
+        self.since_saved += encoded.bytes.len() as u64;
+        if self.since_saved >= PROGRESS_EVERY {
+            self.saver.offer(rows.snapshot());
+            self.since_saved = 0;
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &Path {
+        &self.rows.partial
     }
 }

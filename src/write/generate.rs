@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::encoded::{encode_plan, EncodedChunk};
+use super::encoded::EncodedChunk;
+use super::pipeline::{ChunkSink, Pipeline};
 use super::record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};
 use crate::batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher};
 use crate::engine::Engine;
@@ -98,8 +99,8 @@ pub fn generate_to(
     })
 }
 
-/// The sequential strategy: the workers generate, encode and sum chunks of at most
-/// `batch.batch_size` records ([`encode_plan`]); this thread appends them in id order.
+/// The sequential strategy: the one [`Pipeline`]; the workers generate, encode and sum
+/// chunks of at most `batch.batch_size` records, this thread appends them in id order.
 fn write_encoded(
     what: &Generation<'_>,
     file: &mut RecordFile,
@@ -108,36 +109,29 @@ fn write_encoded(
     batch: BatchConfig,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(BatchMetrics, Duration), Error> {
-    let (chunk, window) = encode_plan(what.engine, batch.batch_size);
-    let (generator, seeding) = (what.generator.clone(), what.seeding);
-    let (format, statistics) = (options.format, options.statistics);
-    let (first, position) = (remaining.start(), file.records());
-    // Written buffers go back to the workers: at most `window` + threads of them exist.
-    let (spare_tx, spare_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
-    let chunks = what
-        .engine
-        .map_chunks(remaining, chunk, window, move |_, ids| {
-            let at = position + (ids.start() - first);
-            let buffer = spare_rx.try_recv().unwrap_or_default();
-            EncodedChunk::encode_into(buffer, &generator, seeding, ids, format, at, statistics)
-        });
-    let mut metrics = BatchMetrics::new(BatchStrategy::Sequential);
-    let mut write_time = Duration::ZERO;
-    let started = Instant::now();
-    for encoded in chunks {
-        let encoded = encoded.map_err(|e| Error::io(file.name(), e))?;
-        let t = Instant::now();
-        file.append(&encoded)?;
-        write_time += t.elapsed();
-        metrics.record_batch(encoded.records as usize, encoded.bytes.len());
-        progress(file.records());
-        let _ = spare_tx.send(encoded.bytes);
+    let before = file.records();
+    let run = Pipeline {
+        engine: what.engine,
+        generator: what.generator,
+        seeding: what.seeding,
+        ids: remaining,
+        format: options.format,
+        position: before,
+        statistics: options.statistics,
+        batch_size: batch.batch_size,
+    };
+    let summary = run.run(file, &mut |handed| progress(before + handed))?;
+    Ok((summary.metrics, summary.sink_time))
+}
+
+impl ChunkSink for RecordFile {
+    fn append(&mut self, chunk: &EncodedChunk) -> Result<(), Error> {
+        RecordFile::append(self, chunk)
     }
-    let secs = started.elapsed().as_secs_f64();
-    if secs > 0.0 {
-        metrics.throughput = metrics.records as f64 / secs;
+
+    fn name(&self) -> &std::path::Path {
+        RecordFile::name(self)
     }
-    Ok((metrics, write_time))
 }
 
 /// The other strategies size their batches from what this thread measures (bytes,

@@ -10,9 +10,11 @@
 
 mod encoded;
 mod generate;
+mod pipeline;
 mod record_file;
 
 pub use encoded::{encode_plan, EncodedChunk, ENCODE_BUDGET};
 pub use generate::{generate_to, GenerateSummary, Generation};
+pub use pipeline::{ChunkSink, Pipeline, PipelineSummary};
 pub(crate) use record_file::commit_with_sidecar;
 pub use record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};
