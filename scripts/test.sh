@@ -33,6 +33,10 @@ DPA_TEST_PYTHON=$(bash scripts/setup-python.sh)
 export DPA_TEST_PYTHON
 echo "$DPA_TEST_PYTHON"
 
+step "architecture: no import circle among src/ files, no function over 80 lines"
+"$DPA_TEST_PYTHON" scripts/import_cycles.py src
+"$DPA_TEST_PYTHON" scripts/long_functions.py src bin python/src
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -94,6 +94,29 @@ pub struct Params {
 }
 
 impl Params {
+    /// A record from its parts, the values in the order rotation, brightness, noise,
+    /// scale, contrast (what a decoder reads back).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = dpa::Params::from_parts(7, None, [1.0, 2.0, 3.0, 4.0, 5.0], [0; 32]);
+    /// assert_eq!((p.sample_id, p.noise, p.contrast), (7, 3.0, 5.0));
+    /// ```
+    pub fn from_parts(sample_id: u64, rank: Option<u64>, values: [f64; 5], hash: Digest) -> Params {
+        let [rotation, brightness, noise, scale, contrast] = values;
+        Params {
+            sample_id,
+            rank,
+            rotation,
+            brightness,
+            noise,
+            scale,
+            contrast,
+            hash: Hash(hash),
+        }
+    }
+
     /// The five values in draw order.
     ///
     /// # Examples
@@ -387,12 +410,12 @@ impl Generator {
         out: &mut [Params],
     ) -> Result<(), ConfigError> {
         use rayon::prelude::*;
-        crate::split::id_range(first_id, out.len() as u64)?;
         const CHUNK: usize = 4096;
+        let ids = crate::split::id_range(first_id, out.len() as u64)?;
         out.par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(i, chunk)| {
-                self.fill_ids(seeding, first_id + (i * CHUNK) as u64, chunk);
+                self.fill_ids(seeding, ids.start() + (i * CHUNK) as u64, chunk);
             });
         Ok(())
     }

@@ -121,7 +121,7 @@ def statistics_array(
     shape and bits), without keeping the records."""
     start_id, n = _check_id("start_id", start_id), _check_id("n", n)
     seeding = _seeding(seed, epoch, rank, base_seed)
-    rows = _native.statistics(start_id, n, _config(config), seeding, threads=_threads(threads))
+    rows = _native.statistics((start_id, n), _config(config), seeding, threads=_threads(threads))
     return {
         key: {"mean": m, "stdev": s, "min": lo, "max": hi, "count": c}
         for key, (m, s, lo, hi, c) in zip(PARAM_KEYS, rows)

@@ -258,13 +258,18 @@ def _rank_records(ids, count, rank, world_size, config, base_seed, chunk_size, v
         yield chunk
 
 
-def _check_stream(rank, world_size, chunk_size) -> None:
+def _check_rank_and_world(rank, world_size) -> None:
+    """The reference's checks of a rank and a world size, in its order and words."""
     if rank < 0:
         raise ValueError("rank must be non-negative")
     if world_size < 1:
         raise ValueError("world_size must be >= 1")
     if rank >= world_size:
         raise ValueError(f"rank ({rank}) must be < world_size ({world_size})")
+
+
+def _check_stream(rank, world_size, chunk_size) -> None:
+    _check_rank_and_world(rank, world_size)
     if chunk_size is not None and chunk_size <= 0:
         raise ValueError("chunk_size must be positive")
 
@@ -358,12 +363,7 @@ def gen_distributed_augmentation_params(
         return fast
     if sample_id < 0:
         raise ValueError("sample_id must be non-negative")
-    if rank < 0:
-        raise ValueError("rank must be non-negative")
-    if world_size < 1:
-        raise ValueError("world_size must be >= 1")
-    if rank >= world_size:
-        raise ValueError(f"rank ({rank}) must be < world_size ({world_size})")
+    _check_rank_and_world(rank, world_size)
     if config is None:
         config = AugmentationConfig()
     try:

@@ -30,6 +30,7 @@ from . import _core, _native
 from ._core import PARAM_KEYS, AugmentationConfig, fib
 from .distributed import (
     DistributedRangeSplitter,
+    _check_rank_and_world,
     RankAwareSeedGenerator,
     gen_distributed_augmentation_params,
     stream_distributed_augmentation_chain,
@@ -281,12 +282,7 @@ def _sample_line(sample_id, params: dict) -> str:
 def _check_distributed(rank, world_size) -> None:
     if rank is None or world_size is None:
         raise ValueError("Both rank and world_size must be specified together")
-    if rank < 0:
-        raise ValueError("rank must be non-negative")
-    if world_size < 1:
-        raise ValueError("world_size must be >= 1")
-    if rank >= world_size:
-        raise ValueError(f"rank ({rank}) must be < world_size ({world_size})")
+    _check_rank_and_world(rank, world_size)
 
 
 def stream_augmentation_chain(

@@ -264,18 +264,19 @@ fn summaries(stats: &StatsAccumulator) -> Vec<SummaryRow> {
         .collect()
 }
 
-/// Exact statistics of `first .. first + n` without keeping the records (the
+/// Exact statistics of the ids `range` = `(first, n)`, `first .. first + n`, without
+/// keeping the records (the
 /// pipeline's chunks summed): for each parameter `(mean, stdev, min, max, count)`.
 #[pyfunction]
-#[pyo3(signature = (first, n, config, seeding, threads=None))]
+#[pyo3(signature = (range, config, seeding, threads=None))]
 pub fn statistics(
     py: Python<'_>,
-    first: u64,
-    n: u64,
+    range: (u64, u64),
     config: Option<&Bound<'_, PyAny>>,
     seeding: PySeeding,
     threads: Option<usize>,
 ) -> PyResult<Vec<SummaryRow>> {
+    let (first, n) = range;
     let (seeding, g) = (seeding.0, generator(py, config)?);
     let mut sink = StatsSink(StatsAccumulator::new());
     run_pipeline(py, (&g, seeding), (first, n), (threads, true), &mut sink)?;

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::handler::{FileInfo, RecordHandler};
 use super::metadata::{FileMetadata, SeedingInfo, SeedingMode};
-use super::{FileFormat, Format, RecordSink};
+use super::{Format, RecordSink};
 use crate::config::{AugmentationConfig, ParamRange};
 use crate::error::Error;
-use crate::params::{Hash, Params};
+use crate::params::Params;
 use crate::stats::Statistics;
 
 /// The first eight bytes of a binary file.
@@ -280,22 +280,12 @@ impl<W: Write> RecordSink for BincodeWriter<W> {
     }
 }
 
-/// The binary format as a [`FileFormat`].
-#[derive(Debug, Clone, Copy)]
-pub struct BinaryFormat;
-
-impl FileFormat for BinaryFormat {
-    type Writer<W: Write> = BincodeWriter<W>;
-    const FORMAT: Format = Format::Bincode;
-
-    fn create<W: Write>(out: W, metadata: &FileMetadata) -> io::Result<BincodeWriter<W>> {
-        BincodeWriter::new(out, metadata)
-    }
-
-    fn resume<W: Write>(out: W, records: u64) -> BincodeWriter<W> {
-        BincodeWriter::resume(out, records)
-    }
-}
+file_format!(
+    /// The binary format as a [`FileFormat`](super::FileFormat).
+    BinaryFormat,
+    BincodeWriter,
+    Format::Bincode
+);
 
 /// Bytes of an encoded record after its tag: id, rank flag, five values, hash.
 const RECORD_FIXED: usize = 8 + 1 + 40 + 32;
@@ -320,17 +310,7 @@ fn decode_record(bytes: &[u8]) -> Result<Params, &'static str> {
     }
     let mut hash = [0u8; 32];
     hash.copy_from_slice(&bytes[at + 40..at + 72]);
-    let [rotation, brightness, noise, scale, contrast] = values;
-    Ok(Params {
-        sample_id,
-        rank,
-        rotation,
-        brightness,
-        noise,
-        scale,
-        contrast,
-        hash: Hash(hash),
-    })
+    Ok(Params::from_parts(sample_id, rank, values, hash))
 }
 
 /// A reader that counts the bytes it has read, for error positions.

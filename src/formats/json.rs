@@ -27,7 +27,7 @@ use super::limits::MAX_ITEM_BYTES;
 use super::metadata::FileMetadata;
 use super::record::{append_record, RawRecord, RecordStyle};
 use super::sniff::sniff;
-use super::{FileFormat, Format, RecordSink};
+use super::{Format, RecordSink};
 use crate::error::Error;
 use crate::params::Params;
 use crate::stats::Statistics;
@@ -156,22 +156,12 @@ pub(crate) fn encode(records: &[Params], position: u64, out: &mut Vec<u8>) -> io
     Ok(())
 }
 
-/// The JSON document as a [`FileFormat`].
-#[derive(Debug, Clone, Copy)]
-pub struct JsonFormat;
-
-impl FileFormat for JsonFormat {
-    type Writer<W: Write> = JsonWriter<W>;
-    const FORMAT: Format = Format::Json;
-
-    fn create<W: Write>(out: W, metadata: &FileMetadata) -> io::Result<JsonWriter<W>> {
-        JsonWriter::new(out, metadata)
-    }
-
-    fn resume<W: Write>(out: W, records: u64) -> JsonWriter<W> {
-        JsonWriter::resume(out, records)
-    }
-}
+file_format!(
+    /// The JSON document as a [`FileFormat`](super::FileFormat).
+    JsonFormat,
+    JsonWriter,
+    Format::Json
+);
 
 /// Whether, and with what, the handler's `header` was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

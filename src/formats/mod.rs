@@ -7,6 +7,32 @@
 //! stdout) and know nothing of how records are produced. Readers stream: memory use does
 //! not grow with the file.
 
+/// A [`FileFormat`] whose writer starts a file with `new(out, metadata)` and continues
+/// one with `resume(out, records)`: the JSON document, the binary format, `.npy`.
+macro_rules! file_format {
+    ($(#[$doc:meta])* $name:ident, $writer:ident, $format:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+
+        impl $crate::formats::FileFormat for $name {
+            type Writer<W: std::io::Write> = $writer<W>;
+            const FORMAT: $crate::formats::Format = $format;
+
+            fn create<W: std::io::Write>(
+                out: W,
+                metadata: &$crate::formats::FileMetadata,
+            ) -> std::io::Result<$writer<W>> {
+                $writer::new(out, metadata)
+            }
+
+            fn resume<W: std::io::Write>(out: W, records: u64) -> $writer<W> {
+                $writer::resume(out, records)
+            }
+        }
+    };
+}
+
 pub mod binary;
 mod handler;
 pub mod json;

@@ -27,9 +27,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::handler::{FileInfo, RecordHandler};
 use super::metadata::{FileMetadata, SeedingMode};
-use super::{FileFormat, Format, RecordSink};
+use super::{Format, RecordSink};
 use crate::error::{DataKind, Error};
-use crate::params::{Hash, Params};
+use crate::params::Params;
 use crate::seeding::{hex_digits, parse_hex};
 use crate::stats::Statistics;
 
@@ -285,22 +285,12 @@ impl<W: Write> RecordSink for NpyWriter<W> {
     }
 }
 
-/// The `.npy` format as a [`FileFormat`].
-#[derive(Debug, Clone, Copy)]
-pub struct NpyFormat;
-
-impl FileFormat for NpyFormat {
-    type Writer<W: Write> = NpyWriter<W>;
-    const FORMAT: Format = Format::Npy;
-
-    fn create<W: Write>(out: W, metadata: &FileMetadata) -> io::Result<NpyWriter<W>> {
-        NpyWriter::new(out, metadata)
-    }
-
-    fn resume<W: Write>(out: W, records: u64) -> NpyWriter<W> {
-        NpyWriter::resume(out, records)
-    }
-}
+file_format!(
+    /// The `.npy` format as a [`FileFormat`](super::FileFormat).
+    NpyFormat,
+    NpyWriter,
+    Format::Npy
+);
 
 /// What a `.npy` file's sidecar (`<file>.npy.json`) holds: what NumPy cannot.
 ///
@@ -597,17 +587,7 @@ fn decode_row(row: &[u8], layout: RowLayout) -> Result<Params, String> {
                 String::from_utf8_lossy(hex)
             )
         })?;
-    let [rotation, brightness, noise, scale, contrast] = values;
-    Ok(Params {
-        sample_id: word(0),
-        rank,
-        rotation,
-        brightness,
-        noise,
-        scale,
-        contrast,
-        hash: Hash(hash),
-    })
+    Ok(Params::from_parts(word(0), rank, values, hash))
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.

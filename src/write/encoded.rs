@@ -31,7 +31,7 @@ const MIN_CHUNK: usize = 256;
 /// use dpa::{Format, Generator, Preset, Seeding};
 /// let g = Generator::new(Preset::Mild.config()).unwrap();
 /// let ids = dpa::id_range(0, 3).unwrap();
-/// let chunk = EncodedChunk::encode(&g, Seeding::Plain, ids, Format::Jsonl, 0, true).unwrap();
+/// let chunk = EncodedChunk::encode_into(Vec::new(), &g, Seeding::Plain, ids, Format::Jsonl, 0, true).unwrap();
 /// assert_eq!(chunk.records, 3);
 /// assert_eq!(chunk.bytes.iter().filter(|&&b| b == b'\n').count(), 3);
 /// assert_eq!(chunk.stats.unwrap().count(), 3);
@@ -48,27 +48,8 @@ pub struct EncodedChunk {
 
 impl EncodedChunk {
     /// Generates `ids` with the SIMD kernel and encodes them in `format` as the
-    /// records that follow the first `position` records of a file.
-    pub fn encode(
-        generator: &Generator,
-        seeding: Seeding,
-        ids: IdRange,
-        format: Format,
-        position: u64,
-        statistics: bool,
-    ) -> io::Result<EncodedChunk> {
-        Self::encode_into(
-            Vec::new(),
-            generator,
-            seeding,
-            ids,
-            format,
-            position,
-            statistics,
-        )
-    }
-
-    /// As [`EncodedChunk::encode`], into `bytes` (cleared first): a writer hands the
+    /// records that follow the first `position` records of a file, into `bytes`
+    /// (cleared first; pass `Vec::new()`, or a spare buffer): a writer hands the
     /// buffers it has written back to its workers, so that a long run does not
     /// allocate (and fault in) fresh memory for every chunk.
     ///

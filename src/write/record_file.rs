@@ -262,7 +262,7 @@ impl RecordFile {
     /// let mut file = RecordFile::create(out, &options).unwrap();
     /// for (start, position) in [(0, 0), (2, 2)] {
     ///     let ids = dpa::id_range(start, 2).unwrap();
-    ///     let chunk = EncodedChunk::encode(&g, Seeding::Plain, ids, Format::Json, position, true).unwrap();
+    ///     let chunk = EncodedChunk::encode_into(Vec::new(), &g, Seeding::Plain, ids, Format::Json, position, true).unwrap();
     ///     file.append(&chunk).unwrap();
     /// }
     /// assert_eq!(file.finish().unwrap().statistics.unwrap().scale.count, 4);
