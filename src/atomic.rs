@@ -326,21 +326,6 @@ impl AtomicFile {
         &self.path
     }
 
-    /// Flushes, fsyncs and renames the file into place, then fsyncs its folder: a
-    /// [`Commit`](crate::commit::Commit) of this one file.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let path = dir.path().join("empty");
-    /// dpa::AtomicFile::create(&path).unwrap().commit().unwrap();
-    /// assert!(path.exists());
-    /// ```
-    pub fn commit(self) -> Result<(), Error> {
-        crate::commit::Commit::new().with(self).run()
-    }
-
     /// Commit step 1: everything written reaches the disk at the partial path (the
     /// buffer flushed, the background writeback finished and its error reported, the
     /// file fsynced). Nothing is at the final path yet.

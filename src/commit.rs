@@ -98,6 +98,23 @@ impl Commit {
     }
 }
 
+impl AtomicFile {
+    /// Flushes, fsyncs and renames the file into place, then fsyncs its folder: a
+    /// [`Commit`] of this one file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("empty");
+    /// dpa::AtomicFile::create(&path).unwrap().commit().unwrap();
+    /// assert!(path.exists());
+    /// ```
+    pub fn commit(self) -> Result<(), Error> {
+        Commit::new().with(self).run()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{self, Write};
