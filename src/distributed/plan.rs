@@ -126,7 +126,7 @@ pub struct GenerateJob {
     /// Where the records go: shards and a manifest, or one shared `.npy` file.
     pub output: JobOutput,
     /// Continue the job a killed run of the same settings left (see
-    /// [`run_generate`]); without it, what such a run left is written again.
+    /// [`run_generate`](super::run_generate)); without it, what such a run left is written again.
     pub resume: bool,
     /// Statistics in the shards and the manifest.
     pub with_stats: bool,

@@ -39,7 +39,7 @@ pub struct FileInfo {
 /// Receives what a reader finds: the file's metadata (once, before the first record),
 /// then each record in file order.
 ///
-/// Pass a handler to [`read_records_with`]; [`read_records`] takes a plain closure.
+/// Pass a handler to [`read_records_with`](super::read_records_with); [`read_records`](super::read_records) takes a plain closure.
 ///
 /// # Examples
 ///
