@@ -1013,3 +1013,27 @@ fn resume_across_many_blocks_keeps_exact_statistics() {
         }
     }
 }
+
+/// `/dev/null` opened read-write — what Python's `subprocess.DEVNULL`, systemd and
+/// daemons hand a child — is an ordinary standard output, in every format; only a
+/// descriptor closed at start is refused (the test above).
+#[test]
+fn dev_null_opened_read_write_is_an_ordinary_stdout() {
+    for format in ["jsonl", "bincode", "json"] {
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap();
+        let out = StdCommand::new(bin())
+            .args(["generate", "-n", "3", "-q", "--format", format, "-o", "-"])
+            .stdout(Stdio::from(null))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -15,4 +15,5 @@ pub mod progress;
 pub mod split_cmd;
 pub mod stats_cmd;
 pub mod stats_file;
+pub mod stdout_probe;
 pub mod verify_cmd;

@@ -73,21 +73,11 @@ pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// True when the process was started with its standard output closed (`>&-`). Rust's
-/// runtime then opens `/dev/null` read-write in its place, where writes vanish; a
-/// user's own `>/dev/null` is opened write-only. Linux only (`/proc`); elsewhere false.
+/// True when the process was started with its standard output closed (`>&-`), as the
+/// probe that runs before Rust's runtime saw it; `/dev/null` handed to dpa, write-only
+/// or read-write (Python's `subprocess.DEVNULL`), is an ordinary output.
 fn stdout_was_closed() -> bool {
-    let target = std::fs::read_link("/proc/self/fd/1");
-    if target.ok().as_deref() != Some(Path::new("/dev/null")) {
-        return false;
-    }
-    let Ok(info) = std::fs::read_to_string("/proc/self/fdinfo/1") else {
-        return false;
-    };
-    info.lines()
-        .find_map(|l| l.strip_prefix("flags:"))
-        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
-        .is_some_and(|flags| flags & 0o3 == 0o2)
+    super::stdout_probe::closed_at_start()
 }
 
 /// The sidecar a `.npy` output at `path` gets (none on stdout or for other formats).
