@@ -453,3 +453,43 @@ fn resuming_a_finished_shared_file_keeps_it_only_if_it_checks_out() {
     };
     assert!(run(3, &other).shards.iter().all(|s| s.resumed == 0));
 }
+
+/// A kept shard's `.done.json` is a claim: statistics edited in it (here, another
+/// shard's, a valid accumulator) are not carried into the manifest by `--resume`; the
+/// shard's rows decide, and the manifest equals an uninterrupted run's.
+#[test]
+fn resume_does_not_believe_the_statistics_of_a_done_record() {
+    for format in [Format::Jsonl, Format::Npy, Format::Bincode] {
+        let dir = tempfile::tempdir().unwrap();
+        let j = job(dir.path(), 3_000, GlobalSeeding::Global, format);
+        let first = run(3, &j);
+        let done = |r: u64| {
+            dir.path()
+                .join(format!("{}.done.json", shard_file_name(r, 3, format)))
+        };
+        let mut record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(done(0)).unwrap()).unwrap();
+        let other: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(done(1)).unwrap()).unwrap();
+        assert_ne!(record["statistics"], other["statistics"]);
+        record["statistics"] = other["statistics"].clone();
+        std::fs::write(done(0), serde_json::to_vec(&record).unwrap()).unwrap();
+        let again = run(
+            3,
+            &GenerateJob {
+                resume: true,
+                ..j.clone()
+            },
+        );
+        let bits = |m: &Manifest| stat_bits(m.statistics.as_ref().unwrap());
+        assert_eq!(bits(&again), bits(&first), "{format}");
+        assert_eq!(
+            again.shards[0].resumed, 0,
+            "{format}: the shard was written again"
+        );
+        assert_eq!(
+            again.shards[1].resumed, 1_000,
+            "{format}: an intact shard is kept"
+        );
+    }
+}

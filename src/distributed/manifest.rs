@@ -114,8 +114,10 @@ pub(crate) fn build_manifest(
     let mut stats = StatsAccumulator::new();
     for (r, bytes) in all_stats.iter().enumerate() {
         let part = StatsAccumulator::from_bytes(bytes)
-            .ok_or_else(|| report_error(r, "statistics of the wrong size".into()))?;
-        stats.merge(&part);
+            .ok_or_else(|| report_error(r, "statistics that are not an accumulator's".into()))?;
+        stats.checked_merge(&part).ok_or_else(|| {
+            report_error(r, "statistics of more records than there are ids".into())
+        })?;
     }
     let shards: Vec<ShardEntry> = all_entries
         .iter()

@@ -180,6 +180,10 @@ fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option
     if bytes != done.bytes || sha256 != done.sha256 {
         return Ok(None);
     }
+    // The record's count and statistics are claims too: they must be the rows'.
+    if read_back(path, with_stats)? != Some((done.records, stats.clone())) {
+        return Ok(None);
+    }
     Ok(Some(Written {
         records: done.records,
         resumed: done.records,
@@ -187,4 +191,18 @@ fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option
         stats,
         write: 0.0,
     }))
+}
+
+/// The number of records of a kept shard and, with `with_stats`, their exact
+/// statistics, from its rows read back (no generation); `None` when it cannot be read.
+fn read_back(path: &Path, with_stats: bool) -> Result<Option<(u64, StatsAccumulator)>, Error> {
+    let (mut count, mut stats) = (0u64, StatsAccumulator::new());
+    let read = crate::formats::read_records(path, |p| {
+        count += 1;
+        if with_stats {
+            stats.push(&p);
+        }
+        Ok(())
+    });
+    Ok(read.ok().map(|_| (count, stats)))
 }

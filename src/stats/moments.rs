@@ -40,7 +40,7 @@ pub(crate) const MOMENTS_BYTES: usize = 32 + 16 * (SUM_SLOTS + SQUARE_SLOTS);
 /// assert_eq!(all.summary().mean, 0.25);
 /// assert_eq!(all.summary().min, 0.1);
 /// ```
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Moments {
     count: u64,
     /// Additions since the slots were last normalised (a bound on their size).
@@ -58,6 +58,21 @@ impl std::fmt::Debug for Moments {
             .field("min", &self.min)
             .field("max", &self.max)
             .finish_non_exhaustive()
+    }
+}
+
+/// Equal when they hold the same values: the same count, the same extremes (by their
+/// bits), and the same sums however their slots happen to be carried.
+impl PartialEq for Moments {
+    fn eq(&self, other: &Moments) -> bool {
+        let (mut a, mut b) = (self.clone(), other.clone());
+        a.normalize();
+        b.normalize();
+        a.count == b.count
+            && a.min.to_bits() == b.min.to_bits()
+            && a.max.to_bits() == b.max.to_bits()
+            && a.sum == b.sum
+            && a.squares == b.squares
     }
 }
 
@@ -262,14 +277,35 @@ impl Moments {
         for (slot, value) in m.sum.iter_mut().chain(m.squares.iter_mut()).zip(slots) {
             *slot = value;
         }
-        let bounded = m
-            .sum
-            .iter()
-            .chain(&m.squares)
-            .all(|s| s.unsigned_abs() < 1 << 126);
-        let extremes = m.count == 0 || (m.min <= m.max);
-        (m.load < LOAD_LIMIT && bounded && extremes).then_some(m)
+        let plausible = if m.count == 0 {
+            m == Moments::new()
+        } else {
+            m.min <= m.max && within(&m.sum, 2098, m.count) && within(&m.squares, 4196, m.count)
+        };
+        (m.load == 1 && plausible).then_some(m)
     }
+
+    /// Adds `other` as [`Moments::merge`] does, unless the count would pass `u64`
+    /// (only accumulators read from bytes can claim that many values).
+    pub(crate) fn checked_merge(&mut self, other: &Moments) -> Option<()> {
+        self.count.checked_add(other.count)?;
+        self.merge(other);
+        Some(())
+    }
+}
+
+/// Whether `slots` are normalised (digits in `0..2^64`, the last one the sign, 0 or -1)
+/// and their value is no larger than `count` values could make: each value is below
+/// `2^bits` in the slots' unit. Then any merge of such accumulators whose counts fit
+/// in `u64` stays within the slots.
+fn within(slots: &[i128], bits: u64, count: u64) -> bool {
+    let last = slots.len() - 1;
+    let digits_ok = slots[..last].iter().all(|d| (0..1i128 << 64).contains(d));
+    if !digits_ok || !(-1..=0).contains(&slots[last]) {
+        return false;
+    }
+    let value = slots_value(slots);
+    value.magnitude().bits() <= bits + u64::from(64 - count.leading_zeros())
 }
 
 /// Adds `b` to `a` slot by slot (the callers keep the sums below 2^127).
