@@ -122,8 +122,72 @@ fn benchmark_doc_commands_run() {
     assert!(run_doc("docs/BENCHMARK.md") >= 1);
 }
 
+/// DISTRIBUTED.md's "Build and run" commands with real `mpirun` (scaled to 2,000
+/// samples, this build's binaries): the shared file, the shards and the merge must
+/// produce what the text says they do.
+#[cfg(feature = "mpi")]
 #[test]
 fn distributed_doc_commands_run() {
-    // Its blocks that need no MPI (splitting by hand, merging are in the guide).
-    run_doc("docs/DISTRIBUTED.md");
+    let block = sh_blocks(&root().join("docs/DISTRIBUTED.md"))
+        .into_iter()
+        .find(|b| b.contains("dpa-mpi generate"))
+        .expect("DISTRIBUTED.md has its Build and run block");
+    let mpi_bin = assert_cmd::cargo::cargo_bin("dpa-mpi");
+    let lines: Vec<String> = block
+        .lines()
+        .filter(|l| l.starts_with("mpirun") || l.starts_with("dpa "))
+        .map(|l| scaled(l).replace("target/release/dpa-mpi", mpi_bin.to_str().unwrap()))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = assert_cmd::cargo::cargo_bin("dpa")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .args(["-c", &format!("set -e\n{}", lines.join("\n"))])
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .env("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = dir.path();
+    for f in [
+        "params.npy",
+        "params.npy.json",
+        "out/manifest.json",
+        "all.bin",
+    ] {
+        assert!(d.join(f).is_file(), "{f} was not written");
+    }
+    // The merged shards and the shared file hold the same 2,000 records.
+    let count = |f: &str| {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("dpa"))
+            .args(["verify", f])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "verify {f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(count("all.bin").contains("2000 records verified"));
+    assert!(count("params.npy").contains("2000 records verified"));
 }
