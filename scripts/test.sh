@@ -64,6 +64,9 @@ trap 'rm -f "$log"' EXIT
 # A hang must fail the run, not stall it.
 timeout 2400 cargo test --locked --features mpi 2>&1 | tee "$log"
 
+step "the mpirun tests again, with the ranks talking over TCP (as across nodes)"
+OMPI_MCA_btl=self,tcp timeout 1200 cargo test --locked --features mpi --test mpi 2>&1 | tee -a "$log"
+
 step "cargo test --features soft-sha --test parity (the software SHA-256 path)"
 timeout 900 cargo test --locked --features soft-sha --test parity 2>&1 | tee -a "$log"
 

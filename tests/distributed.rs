@@ -493,3 +493,31 @@ fn resume_does_not_believe_the_statistics_of_a_done_record() {
         );
     }
 }
+
+/// Progress records that a killed run with another rank count left beside a shared
+/// file are removed when the file is committed: none describes anything then.
+#[test]
+fn a_committed_shared_file_leaves_no_progress_record_of_any_run() {
+    use dpa::distributed::JobOutput;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.npy");
+    let mut j = job(dir.path(), 5_000, GlobalSeeding::Global, Format::Npy);
+    j.output = JobOutput::SharedNpy(out.clone());
+    for stale in [
+        "p.npy.partial.rank-00000-of-00005",
+        "p.npy.partial.rank-00004-of-00005",
+    ] {
+        std::fs::write(dir.path().join(stale), b"{}").unwrap();
+    }
+    std::fs::write(dir.path().join("p.npy.partial.rank-notes.txt.keep"), b"").unwrap();
+    run(2, &j);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["p.npy", "p.npy.json", "p.npy.partial.rank-notes.txt.keep"]
+    );
+}

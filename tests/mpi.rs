@@ -623,3 +623,38 @@ fn a_shared_output_named_for_another_format_is_refused() {
         );
     }
 }
+
+/// A rank that fails while it writes its rows of a shared file ends the whole job
+/// within seconds, however large the others' shares: here rank 1's first progress save
+/// fails (its temporary record's name is taken by a folder) some 16 MiB into a job of
+/// 60 million rows that takes tens of seconds to write; exit non-zero, nothing at the
+/// final name.
+#[test]
+fn an_early_failure_ends_a_large_shared_job_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.npy");
+    std::fs::create_dir(dir.path().join("big.npy.partial.rank-00001-of-00002.tmp")).unwrap();
+    let args = [
+        "generate",
+        "-n",
+        "60000000",
+        "-t",
+        "1",
+        "-q",
+        "--no-stats",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let (run, took) = mpirun(2, &args, Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("rank-00001-of-00002"),
+        "names what failed: {stderr}"
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "the job took {took:?} to end"
+    );
+    assert!(!out.exists());
+}

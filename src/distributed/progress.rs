@@ -6,6 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
@@ -71,49 +72,74 @@ pub(super) fn save(
 /// it.
 pub(super) struct Saver {
     tx: Option<Sender<Progress>>,
-    thread: Option<JoinHandle<Result<(), Error>>>,
+    thread: Option<JoinHandle<()>>,
+    /// The error that stopped the helper.
+    failed: Arc<Mutex<Option<Error>>>,
 }
 
 impl Saver {
     /// Starts the helper on its own handle of `file`; without one (no handle, no
     /// thread), progress is saved at the end only.
     pub(super) fn start(file: &File, partial: &Path, record: &Path) -> Saver {
+        let failed = Arc::new(Mutex::new(None));
         let none = Saver {
             tx: None,
             thread: None,
+            failed: failed.clone(),
         };
         let Ok(handle) = file.try_clone() else {
             return none;
         };
         let (tx, rx) = bounded::<Progress>(1);
         let (partial, record) = (partial.to_path_buf(), record.to_path_buf());
+        let slot = failed.clone();
         let thread = std::thread::Builder::new()
             .name("dpa-progress".into())
             .spawn(move || {
-                rx.iter()
+                if let Err(e) = rx
+                    .iter()
                     .try_for_each(|p| save(&handle, &partial, &record, &p))
+                {
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                }
             });
         match thread {
             Ok(thread) => Saver {
                 tx: Some(tx),
                 thread: Some(thread),
+                failed,
             },
             Err(_) => none,
         }
     }
 
-    /// Asks for `progress` to be saved, unless a save is already waiting.
-    pub(super) fn offer(&self, progress: Progress) {
+    /// The error that stopped the helper, once.
+    fn take_error(&self) -> Option<Error> {
+        self.failed.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Asks for `progress` to be saved, unless a save is already waiting. An earlier
+    /// save that failed is reported here, at once: the rank stops instead of writing
+    /// its whole share first.
+    pub(super) fn offer(&self, progress: Progress) -> Result<(), Error> {
         if let Some(tx) = &self.tx {
-            let _ = tx.try_send(progress);
+            if let Err(crossbeam_channel::TrySendError::Disconnected(_)) = tx.try_send(progress) {
+                return Err(self.take_error().unwrap_or_else(|| {
+                    Error::io(
+                        "progress record",
+                        std::io::Error::other("its helper stopped"),
+                    )
+                }));
+            }
         }
+        Ok(())
     }
 
     /// Waits for the last save; its error, if any.
     pub(super) fn finish(mut self) -> Result<(), Error> {
         self.tx = None;
         match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
+            Some(Ok(())) => self.take_error().map_or(Ok(()), Err),
             Some(Err(_)) => Err(Error::io(
                 "progress record",
                 std::io::Error::other("the thread saving it panicked"),

@@ -107,7 +107,11 @@ pub(crate) fn run<C: Communicator>(
     let (rows, work) = agree(comm, || open_rows(comm, job, &place, resumed))?;
     comm.barrier();
     let t0 = comm.wtime();
-    let (entry, stats) = agree(comm, || write_rows(comm, job, rows, &work, t0))?;
+    // A rank whose writing fails returns at once, without waiting in a collective for
+    // the others to finish their shares: its caller aborts the job (MPI_Abort), which
+    // ends every rank within seconds however large the job.
+    let written = write_rows(comm, job, rows, &work, t0)?;
+    let (entry, stats) = agree(comm, || Ok(written))?;
     let all_stats = comm.gather_bytes(0, &stats.to_bytes());
     let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
     let all_entries = comm.gather_bytes(0, &entry_json);
@@ -385,13 +389,71 @@ fn write_rows<C: Communicator>(
 }
 
 /// Rank 0, once every rank's rows are on disk: the file's digest, the sidecar, the
-/// file in place.
+/// file in place, and no progress record of any run left beside it.
+///
+/// The digest is read through a handle opened now, after every rank closed its own:
+/// on a network file system (NFS) a handle opened before the other nodes wrote may be
+/// served stale pages. It must be the same file rank 0 created.
 fn finish(mut file: AtomicFile, meta: FileMetadata, manifest: &Manifest) -> Result<(), Error> {
     let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
-    let (bytes, sha256) = hash_file(file.file()?, &partial)?;
+    let fresh = crate::identity::open_regular(&partial, false)?
+        .filter(|f| same_file(f, file.file().ok()))
+        .ok_or_else(|| {
+            Error::io(
+                &partial,
+                std::io::Error::other("was replaced while the ranks wrote it"),
+            )
+        })?;
+    let (bytes, sha256) = hash_file(&fresh, &partial)?;
     let mut sidecar = NpySidecar::new(meta, manifest.statistics, bytes, sha256);
     sidecar.ranks = serde_json::to_value(&manifest.shards).ok();
-    crate::write::commit_with_sidecar(file, &sidecar)
+    let path = file.path().to_path_buf();
+    crate::write::commit_with_sidecar(file, &sidecar)?;
+    remove_progress_records(&path);
+    Ok(())
+}
+
+/// Whether `a` and `b` are the same file (device and inode).
+fn same_file(a: &std::fs::File, b: Option<&std::fs::File>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (a.metadata(), b.map(std::fs::File::metadata)) {
+        (Ok(x), Some(Ok(y))) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Removes every progress record of `path` (`<path>.partial.rank-RRRRR-of-PPPPP`),
+/// whatever the rank count of the run that left it: once the file is in place, none
+/// describes anything.
+fn remove_progress_records(path: &Path) {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let mut prefix = name.to_os_string();
+    prefix.push(".partial.rank-");
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let is_record = |name: &[u8]| {
+        let Some(rest) = name.strip_prefix(prefix.as_encoded_bytes()) else {
+            return false;
+        };
+        let digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+        let text = String::from_utf8_lossy(rest);
+        text.split_once("-of-")
+            .is_some_and(|(r, p)| digits(r.as_bytes()) && digits(p.as_bytes()))
+    };
+    for entry in entries.flatten() {
+        let ours = is_record(entry.file_name().as_encoded_bytes());
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 impl Rows {
@@ -507,7 +569,7 @@ impl ChunkSink for RowSink<'_> {
         rows.done += encoded.records;
         self.since_saved += encoded.bytes.len() as u64;
         if self.since_saved >= PROGRESS_EVERY {
-            self.saver.offer(rows.snapshot());
+            self.saver.offer(rows.snapshot())?;
             self.since_saved = 0;
         }
         Ok(())
