@@ -1037,3 +1037,114 @@ fn dev_null_opened_read_write_is_an_ordinary_stdout() {
         );
     }
 }
+
+/// A `.npy` sidecar is a claim about the array: a row count, a first id, a seeding or a
+/// config the rows contradict fails `stats`, `verify` and `convert` with exit 1, naming
+/// the sidecar, the field and the row, and `convert` leaves nothing behind.
+#[test]
+fn a_sidecar_the_rows_contradict_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.npy");
+    let ranked = dir.path().join("ranked.npy");
+    dpa()
+        .args(["generate", "-n", "30", "-q", "-o"])
+        .arg(&plain)
+        .assert()
+        .success();
+    dpa()
+        .args([
+            "generate",
+            "-n",
+            "30",
+            "--rank",
+            "1",
+            "--world-size",
+            "3",
+            "-q",
+            "-o",
+        ])
+        .arg(&ranked)
+        .assert()
+        .success();
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, &std::path::Path, Edit, &str); 6] = [
+        (
+            "rows",
+            &plain,
+            |v| {
+                v["rows"] = 29.into();
+                v["metadata"]["num_samples"] = 29.into();
+            },
+            "rows",
+        ),
+        (
+            "start",
+            &plain,
+            |v| v["metadata"]["start_id"] = 5.into(),
+            "metadata.start_id",
+        ),
+        (
+            "seeding",
+            &plain,
+            |v| {
+                v["metadata"]["seeding"] = serde_json::json!({"mode": "rank-aware", "base_seed": 0, "rank": 0, "world_size": 1});
+            },
+            "metadata.seeding",
+        ),
+        (
+            "rank",
+            &ranked,
+            |v| v["metadata"]["seeding"]["rank"] = 2.into(),
+            "metadata.seeding",
+        ),
+        (
+            "depth",
+            &plain,
+            |v| v["metadata"]["config"]["augmentation_depth"] = 0.into(),
+            "metadata.config",
+        ),
+        (
+            "reversed",
+            &plain,
+            |v| {
+                v["metadata"]["config"]["rotation_range"] = serde_json::json!([30, -30]);
+            },
+            "metadata.config",
+        ),
+    ];
+    for (name, array, edit, field) in cases {
+        let side = dpa::formats::npy::sidecar_path(array);
+        let original = std::fs::read(&side).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&original).unwrap();
+        edit(&mut v);
+        std::fs::write(&side, serde_json::to_vec(&v).unwrap()).unwrap();
+        for cmd in [&["stats"][..], &["verify"][..]] {
+            let out = dpa().args(cmd).arg(array).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {cmd:?}: {err}");
+            assert!(
+                err.contains(".npy.json") && err.contains(field),
+                "{name} {cmd:?}: {err}"
+            );
+        }
+        let to = dir.path().join(format!("{name}.jsonl"));
+        let out = dpa()
+            .arg("convert")
+            .arg(array)
+            .arg("-o")
+            .arg(&to)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name} convert");
+        assert!(!to.exists() && !dpa::atomic::partial_path(&to).exists());
+        std::fs::write(&side, &original).unwrap();
+    }
+    // A file named .npy is read as NumPy or refused, whatever its size.
+    let empty = dir.path().join("empty.npy");
+    std::fs::write(&empty, b"").unwrap();
+    for cmd in ["stats", "verify"] {
+        let out = dpa().arg(cmd).arg(&empty).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd} of an empty .npy");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not a NumPy array"));
+    }
+}

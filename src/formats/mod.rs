@@ -45,6 +45,7 @@ mod reader;
 mod record;
 pub mod reference;
 pub mod resume;
+pub mod sidecar;
 mod sink;
 mod sniff;
 

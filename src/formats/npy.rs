@@ -19,14 +19,15 @@
 //! readers use when it is there.
 
 use std::io::{self, BufRead, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use npyz::{DType, Field, TypeStr, WriterBuilder};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::handler::{FileInfo, RecordHandler};
 use super::metadata::{FileMetadata, SeedingMode};
+use super::sidecar::{check_sidecar, Claims};
+pub use super::sidecar::{sidecar_path, NpySidecar, MAX_SIDECAR_BYTES, SIDECAR_KIND};
 use super::{Format, RecordSink};
 use crate::error::{DataKind, Error};
 use crate::params::Params;
@@ -39,9 +40,6 @@ pub const MAGIC: [u8; 6] = *b"\x93NUMPY";
 /// The longest header dpa reads (its own are 256 bytes or less): a longer one is not
 /// dpa's, and is refused before anything is allocated for it.
 pub const MAX_HEADER: usize = 4096;
-
-/// The longest sidecar dpa reads.
-pub const MAX_SIDECAR_BYTES: u64 = 1 << 20;
 
 const FLOATS: [&str; 5] = ["rotation", "brightness", "noise", "scale", "contrast"];
 
@@ -292,105 +290,6 @@ file_format!(
     Format::Npy
 );
 
-/// What a `.npy` file's sidecar (`<file>.npy.json`) holds: what NumPy cannot.
-///
-/// # Examples
-///
-/// ```
-/// use dpa::formats::npy::{sidecar_path, NpySidecar};
-/// assert_eq!(sidecar_path("out/x.npy".as_ref()), std::path::Path::new("out/x.npy.json"));
-/// let meta = dpa::FileMetadata::for_config(Default::default(), Some(0));
-/// let s = NpySidecar::new(meta, None, 128, "ab".repeat(32));
-/// let back: NpySidecar = serde_json::from_slice(&s.to_json()).unwrap();
-/// assert_eq!(back, s);
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NpySidecar {
-    /// Always `"dpa-npy-sidecar"`.
-    pub kind: String,
-    /// The sidecar's version (1).
-    pub version: u32,
-    /// Rows in the array.
-    pub rows: u64,
-    /// Bytes in the array file.
-    pub bytes: u64,
-    /// SHA-256 of every byte of the array file, lowercase hex.
-    pub sha256: String,
-    /// Config, seeding, first id and count: a JSON document's `metadata`.
-    pub metadata: FileMetadata,
-    /// The exact statistics of the rows (none when they were not computed).
-    pub statistics: Option<Statistics>,
-    /// Who wrote the rows and how long it took (`dpa-mpi`: one entry a rank).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ranks: Option<serde_json::Value>,
-}
-
-/// The `kind` of a sidecar.
-pub const SIDECAR_KIND: &str = "dpa-npy-sidecar";
-
-impl NpySidecar {
-    /// A sidecar for an array of `bytes` bytes with digest `sha256`.
-    pub fn new(
-        metadata: FileMetadata,
-        statistics: Option<Statistics>,
-        bytes: u64,
-        sha256: String,
-    ) -> Self {
-        NpySidecar {
-            kind: SIDECAR_KIND.into(),
-            version: 1,
-            rows: metadata.num_samples.unwrap_or(0),
-            bytes,
-            sha256,
-            metadata,
-            statistics,
-            ranks: None,
-        }
-    }
-
-    /// The sidecar as pretty JSON, ending with a newline.
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut text = serde_json::to_vec_pretty(self).unwrap_or_default();
-        text.push(b'\n');
-        text
-    }
-
-    /// Reads the sidecar of the array at `array`; `None` when there is none.
-    pub fn load(array: &Path) -> Result<Option<NpySidecar>, Error> {
-        let path = sidecar_path(array);
-        let Some(file) = crate::identity::open_regular(&path, true)? else {
-            return Ok(None);
-        };
-        let mut text = Vec::new();
-        file.take(MAX_SIDECAR_BYTES + 1)
-            .read_to_end(&mut text)
-            .map_err(|e| Error::io(&path, e))?;
-        if text.len() as u64 > MAX_SIDECAR_BYTES {
-            let message = format!("larger than {MAX_SIDECAR_BYTES} bytes: not a dpa sidecar");
-            return Err(Error::data_of(DataKind::TooLarge, &path, "byte 0", message));
-        }
-        let sidecar: NpySidecar = serde_json::from_slice(&text)
-            .map_err(|e| Error::data(&path, format!("line {}", e.line()), e.to_string()))?;
-        if sidecar.kind != SIDECAR_KIND || sidecar.version != 1 {
-            let message = format!("not a version-1 {SIDECAR_KIND}");
-            return Err(Error::data(&path, "kind", message));
-        }
-        if sidecar.metadata.num_samples != Some(sidecar.rows) {
-            let message = "metadata.num_samples differs from rows";
-            return Err(Error::data(&path, "rows", message));
-        }
-        Ok(Some(sidecar))
-    }
-}
-
-/// The sidecar of the array at `array`: `<array>.json`.
-pub fn sidecar_path(array: &Path) -> PathBuf {
-    let mut s = array.as_os_str().to_owned();
-    s.push(".json");
-    PathBuf::from(s)
-}
-
 /// Reads a dpa array from `input` (named `path`): the header, checked against dpa's
 /// dtypes, then each row. With `sidecar`, its metadata and statistics are the file's,
 /// and its size and SHA-256 must be the bytes read.
@@ -406,6 +305,11 @@ pub(crate) fn read<R: BufRead, H: RecordHandler + ?Sized>(
         pos: 0,
     };
     let (layout, rows) = read_header(&mut input, path)?;
+    let side_path = sidecar_path(path);
+    let claims = match &sidecar {
+        Some(s) => Some(Claims::check(s, &side_path, rows, layout.rank)?),
+        None => None,
+    };
     let metadata = sidecar.as_ref().map(|s| s.metadata.clone());
     handler.header(metadata.as_ref())?;
     let width = layout.row_bytes();
@@ -422,6 +326,9 @@ pub(crate) fn read<R: BufRead, H: RecordHandler + ?Sized>(
         }
         let record = decode_row(&row, layout)
             .map_err(|message| Error::data(path, format!("row {i}"), message))?;
+        if let Some(c) = &claims {
+            c.row(i, &record)?;
+        }
         handler.record(record)?;
     }
     if read_full(&mut input, &mut [0u8; 1]).map_err(|e| Error::io(path, e))? > 0 {
@@ -443,20 +350,6 @@ pub(crate) fn read<R: BufRead, H: RecordHandler + ?Sized>(
         records: rows,
         ids_inferred: false,
     })
-}
-
-/// The sidecar must describe these very bytes.
-fn check_sidecar(s: &NpySidecar, path: &Path, bytes: u64, sha256: &str) -> Result<(), Error> {
-    if s.bytes != bytes || s.sha256 != sha256 {
-        let message = format!(
-            "{} describes another array ({} bytes, sha256 {}) than this one ({bytes} bytes, sha256 {sha256}): the array was changed, or the sidecar belongs to another file",
-            sidecar_path(path).display(),
-            s.bytes,
-            crate::error::shorten(&s.sha256),
-        );
-        return Err(Error::data_of(DataKind::Mismatch, path, "sidecar", message));
-    }
-    Ok(())
 }
 
 /// Reads and checks the header: the magic, a bounded length, then (through npyz) a

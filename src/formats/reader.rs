@@ -133,6 +133,14 @@ where
     H: RecordHandler + ?Sized,
 {
     let (format, prefix) = sniff(&mut input, path)?;
+    // A file named for NumPy is read as NumPy or refused, whatever it holds: an empty
+    // or foreign file named `x.npy` is no empty JSON Lines file.
+    if file && format != Format::Npy && path.extension().is_some_and(|e| e == "npy") {
+        let message = "its name ends in .npy but it is not a NumPy array (no \\x93NUMPY magic)";
+        return Err(
+            Error::data_of(crate::error::DataKind::Mismatch, path, "byte 0", message).into(),
+        );
+    }
     let input = io::Cursor::new(prefix).chain(input);
     match format {
         Format::Jsonl => super::jsonl::read(input, path, handler),

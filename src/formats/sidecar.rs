@@ -1,0 +1,239 @@
+//! The sidecar of a `.npy` array (`<file>.npy.json`): what NumPy cannot hold (config,
+//! seeding, first id, exact statistics) and the array's size and SHA-256.
+//!
+//! A sidecar is a claim about the array beside it, checked against the array as it is
+//! read ([`Claims`]): its digest and size, its row count, its config (validated as if
+//! given on the command line), its first id and consecutive ids, its seeding (a `rank`
+//! column exactly when rank-aware, every row's rank the claimed one or, for a whole
+//! distributed run, the rank whose range holds the row). A claim the rows contradict is
+//! an error naming the sidecar, the field and the row.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::metadata::{FileMetadata, SeedingMode};
+use crate::error::{DataKind, Error};
+use crate::params::Params;
+use crate::stats::Statistics;
+
+/// The longest sidecar dpa reads.
+pub const MAX_SIDECAR_BYTES: u64 = 1 << 20;
+
+/// What a `.npy` file's sidecar (`<file>.npy.json`) holds: what NumPy cannot.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::formats::sidecar::{sidecar_path, NpySidecar};
+/// assert_eq!(sidecar_path("out/x.npy".as_ref()), std::path::Path::new("out/x.npy.json"));
+/// let meta = dpa::FileMetadata::for_config(Default::default(), Some(0));
+/// let s = NpySidecar::new(meta, None, 128, "ab".repeat(32));
+/// let back: NpySidecar = serde_json::from_slice(&s.to_json()).unwrap();
+/// assert_eq!(back, s);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NpySidecar {
+    /// Always `"dpa-npy-sidecar"`.
+    pub kind: String,
+    /// The sidecar's version (1).
+    pub version: u32,
+    /// Rows in the array.
+    pub rows: u64,
+    /// Bytes in the array file.
+    pub bytes: u64,
+    /// SHA-256 of every byte of the array file, lowercase hex.
+    pub sha256: String,
+    /// Config, seeding, first id and count: a JSON document's `metadata`.
+    pub metadata: FileMetadata,
+    /// The exact statistics of the rows (none when they were not computed).
+    pub statistics: Option<Statistics>,
+    /// Who wrote the rows and how long it took (`dpa-mpi`: one entry a rank).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranks: Option<serde_json::Value>,
+}
+
+/// The `kind` of a sidecar.
+pub const SIDECAR_KIND: &str = "dpa-npy-sidecar";
+
+impl NpySidecar {
+    /// A sidecar for an array of `bytes` bytes with digest `sha256`.
+    pub fn new(
+        metadata: FileMetadata,
+        statistics: Option<Statistics>,
+        bytes: u64,
+        sha256: String,
+    ) -> Self {
+        NpySidecar {
+            kind: SIDECAR_KIND.into(),
+            version: 1,
+            rows: metadata.num_samples.unwrap_or(0),
+            bytes,
+            sha256,
+            metadata,
+            statistics,
+            ranks: None,
+        }
+    }
+
+    /// The sidecar as pretty JSON, ending with a newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut text = serde_json::to_vec_pretty(self).unwrap_or_default();
+        text.push(b'\n');
+        text
+    }
+
+    /// Reads the sidecar of the array at `array`; `None` when there is none.
+    pub fn load(array: &Path) -> Result<Option<NpySidecar>, Error> {
+        let path = sidecar_path(array);
+        let Some(file) = crate::identity::open_regular(&path, true)? else {
+            return Ok(None);
+        };
+        let mut text = Vec::new();
+        file.take(MAX_SIDECAR_BYTES + 1)
+            .read_to_end(&mut text)
+            .map_err(|e| Error::io(&path, e))?;
+        if text.len() as u64 > MAX_SIDECAR_BYTES {
+            let message = format!("larger than {MAX_SIDECAR_BYTES} bytes: not a dpa sidecar");
+            return Err(Error::data_of(DataKind::TooLarge, &path, "byte 0", message));
+        }
+        let sidecar: NpySidecar = serde_json::from_slice(&text)
+            .map_err(|e| Error::data(&path, format!("line {}", e.line()), e.to_string()))?;
+        if sidecar.kind != SIDECAR_KIND || sidecar.version != 1 {
+            let message = format!("not a version-1 {SIDECAR_KIND}");
+            return Err(Error::data(&path, "kind", message));
+        }
+        if sidecar.metadata.num_samples != Some(sidecar.rows) {
+            let message = "metadata.num_samples differs from rows";
+            return Err(Error::data(&path, "rows", message));
+        }
+        Ok(Some(sidecar))
+    }
+}
+
+/// The sidecar of the array at `array`: `<array>.json`.
+pub fn sidecar_path(array: &Path) -> PathBuf {
+    let mut s = array.as_os_str().to_owned();
+    s.push(".json");
+    PathBuf::from(s)
+}
+
+/// The sidecar must describe these very bytes.
+pub(crate) fn check_sidecar(
+    s: &NpySidecar,
+    path: &Path,
+    bytes: u64,
+    sha256: &str,
+) -> Result<(), Error> {
+    if s.bytes != bytes || s.sha256 != sha256 {
+        let message = format!(
+            "{} describes another array ({} bytes, sha256 {}) than this one ({bytes} bytes, sha256 {sha256}): the array was changed, or the sidecar belongs to another file",
+            sidecar_path(path).display(),
+            s.bytes,
+            crate::error::shorten(&s.sha256),
+        );
+        return Err(Error::data_of(DataKind::Mismatch, path, "sidecar", message));
+    }
+    Ok(())
+}
+
+/// A sidecar's claims about the rows, checked as they are read.
+pub(crate) struct Claims<'a> {
+    sidecar: &'a Path,
+    /// The first id claimed (`metadata.start_id`; 0 when absent).
+    first: u64,
+    /// The rank every row carries, for a rank's own file.
+    rank: Option<u64>,
+    /// `(rows, world size)` of a whole rank-aware run: each row's rank is the one
+    /// whose range holds it.
+    whole: Option<(u64, u64)>,
+}
+
+impl<'a> Claims<'a> {
+    /// Checks what can be checked before the rows: the row count against the header's,
+    /// the config, and the seeding against the columns (`has_rank`).
+    pub(crate) fn check(
+        s: &NpySidecar,
+        sidecar: &'a Path,
+        rows: u64,
+        has_rank: bool,
+    ) -> Result<Claims<'a>, Error> {
+        let wrong = |field: &str, message: String| {
+            Error::data_of(DataKind::Mismatch, sidecar, field.to_string(), message)
+        };
+        if s.rows != rows {
+            let message = format!(
+                "rows: the sidecar says {}, the array's header {rows}",
+                s.rows
+            );
+            return Err(wrong("rows", message));
+        }
+        if let Some(config) = &s.metadata.config {
+            config
+                .validate()
+                .map_err(|e| wrong("metadata.config", e.to_string()))?;
+        }
+        let seeding = s.metadata.seeding.as_ref();
+        let rank_aware = seeding.is_some_and(|i| i.mode == SeedingMode::RankAware);
+        if rank_aware != has_rank {
+            let message = format!(
+                "metadata.seeding: the sidecar says {}, the array {} a rank column",
+                seeding.map_or("plain".to_string(), |i| format!("{:?}", i.mode)),
+                if has_rank { "has" } else { "has no" }
+            );
+            return Err(wrong("metadata.seeding", message));
+        }
+        let (rank, world) = seeding.map_or((None, None), |i| (i.rank, i.world_size));
+        if let (Some(r), Some(p)) = (rank, world) {
+            if r >= p {
+                let message = format!("metadata.seeding: rank {r} is not below world_size {p}");
+                return Err(wrong("metadata.seeding", message));
+            }
+        }
+        Ok(Claims {
+            sidecar,
+            first: s.metadata.start_id.unwrap_or(0),
+            rank: rank.filter(|_| rank_aware),
+            whole: match (rank_aware, rank, world) {
+                (true, None, Some(p)) => Some((rows, p)),
+                _ => None,
+            },
+        })
+    }
+
+    /// Checks row `i` against the claims.
+    pub(crate) fn row(&self, i: u64, record: &Params) -> Result<(), Error> {
+        let wrong = |field: &str, message: String| {
+            Error::data_of(
+                DataKind::Mismatch,
+                self.sidecar,
+                format!("row {i}"),
+                format!("{field}: {message}"),
+            )
+        };
+        let id = self.first.checked_add(i);
+        if id != Some(record.sample_id) {
+            let message = format!(
+                "the sidecar's ids start at {} and are consecutive; row {i} is sample {}",
+                self.first, record.sample_id
+            );
+            return Err(wrong("metadata.start_id", message));
+        }
+        let want = match (self.rank, self.whole) {
+            (Some(r), _) => Some(r),
+            (None, Some((rows, p))) => crate::split::rank_for_sample(rows, p, i).ok().flatten(),
+            _ => None,
+        };
+        if want.is_some() && record.rank != want {
+            let message = format!(
+                "the sidecar's seeding puts this row on rank {}, the row says {:?}",
+                want.unwrap_or_default(),
+                record.rank
+            );
+            return Err(wrong("metadata.seeding", message));
+        }
+        Ok(())
+    }
+}
