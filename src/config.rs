@@ -338,11 +338,55 @@ impl AugmentationConfig {
     /// assert!(dpa::AugmentationConfig::from_json_str(r#"{"augmentation_depth": 0}"#).is_err());
     /// ```
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
-        let cfg: AugmentationConfig =
+        let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
+        Self::from_json_value(value)
+    }
+
+    /// [`AugmentationConfig::from_json_str`] of parsed JSON. Integer bounds beyond 2^53
+    /// are refused by name: the reference computes with the integer itself, which no
+    /// double holds, so dpa would draw other values than the reference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let v = serde_json::json!({"rotation_range": [-30, 9007199254740993]});
+    /// let err = dpa::AugmentationConfig::from_json_value(v).unwrap_err().to_string();
+    /// assert!(err.contains("rotation_range"), "{err}");
+    /// ```
+    pub fn from_json_value(value: serde_json::Value) -> Result<Self, ConfigError> {
+        check_integer_bounds(&value)?;
+        let cfg: AugmentationConfig =
+            serde_json::from_value(value).map_err(|e| ConfigError::Json(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }
+}
+
+/// Refuses integer bounds beyond 2^53 in a config's JSON: the reference computes with
+/// the integer itself (`random.uniform(lo, hi)` subtracts exact integers), a double
+/// cannot hold it, and dpa would draw other values than the reference.
+fn check_integer_bounds(value: &serde_json::Value) -> Result<(), ConfigError> {
+    for p in Param::ALL {
+        let field = p.range_field();
+        let Some(bounds) = value.get(field).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for b in bounds {
+            let big = b.as_i64().map(i64::unsigned_abs).or(b.as_u64());
+            let too_big =
+                big.is_some_and(|m| m > 1 << 53) || (b.is_number() && !b.is_f64() && big.is_none());
+            if too_big {
+                return Err(ConfigError::Invalid {
+                    field,
+                    message: format!(
+                        "the integer bound {b} is beyond 2^53: no double holds it, so dpa cannot compute what the reference computes with it; write it as a float or a smaller integer"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The reference's named configurations.

@@ -1148,3 +1148,75 @@ fn a_sidecar_the_rows_contradict_is_refused() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("not a NumPy array"));
     }
 }
+
+/// `--layout reference` is the reference's bytes or an error: integer bounds beyond
+/// 2^53 (which no double holds) are refused by name, from a flag or a config file, and
+/// `convert` refuses inputs with seed-and-epoch seeding or ids not from 0, as
+/// `generate` refuses them, leaving nothing behind.
+#[test]
+fn what_the_reference_layout_cannot_hold_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let flag = dpa()
+        .args([
+            "generate",
+            "-n",
+            "3",
+            "--layout",
+            "reference",
+            "--rotation=-9007199254740993,30",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(flag.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&flag.stderr).contains("--rotation"));
+    let config = dir.path().join("big.json");
+    std::fs::write(
+        &config,
+        r#"{"rotation_range": [-30, 9007199254740993], "brightness_range": [0.8, 1.2],
+            "noise_range": [0, 0.1], "scale_range": [0.8, 1.2], "contrast_range": [0.7, 1.3],
+            "augmentation_depth": 10}"#,
+    )
+    .unwrap();
+    let file = dpa()
+        .args(["generate", "-n", "3", "--config"])
+        .arg(&config)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(file.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&file.stderr).contains("rotation_range"));
+    assert!(!out.exists());
+    for (name, args) in [
+        ("keyed.bin", &["--seed", "3", "--epoch", "1"][..]),
+        ("keyed.json", &["--seed", "3", "--epoch", "1"][..]),
+        ("later.jsonl", &["--start-id", "5"][..]),
+        ("ranked.jsonl", &["--rank", "1", "--world-size", "2"][..]),
+    ] {
+        let input = dir.path().join(name);
+        dpa()
+            .args(["generate", "-n", "6", "-q"])
+            .args(args)
+            .arg("-o")
+            .arg(&input)
+            .assert()
+            .success();
+        let to = dir.path().join(format!("{name}.ref.json"));
+        let mut convert = dpa();
+        convert.args(["convert", "--layout", "reference"]);
+        if name.ends_with(".jsonl") {
+            convert.args(["--preset", "moderate"]); // JSON Lines carry no config
+        }
+        let run = convert.arg(&input).arg("-o").arg(&to).output().unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("--layout reference"), "{name}: {err}");
+        assert!(
+            !to.exists() && !dpa::atomic::partial_path(&to).exists(),
+            "{name}"
+        );
+    }
+}

@@ -81,6 +81,9 @@ impl RecordHandler for Converter<'_> {
                 m
             }
         };
+        if self.format == Format::ReferenceJson {
+            reference_layout_fits(self.input, &meta)?;
+        }
         let mut meta = meta;
         if let Some(counted) = self.count {
             meta.num_samples = Some(counted.records);
@@ -121,6 +124,17 @@ impl RecordHandler for Converter<'_> {
             .file
             .as_mut()
             .ok_or_else(|| Error::data(self.output, "header", "no header"))?;
+        if self.format == Format::ReferenceJson
+            && (record.rank.is_some() || record.sample_id != file.records())
+        {
+            return Err(Failure::usage_msg(format!(
+                "--layout reference: the reference's file holds ids 0, 1, 2, ... with plain seeding and no rank; record {} of {} is sample {}{}",
+                file.records(),
+                self.input.display(),
+                record.sample_id,
+                record.rank.map_or(String::new(), |r| format!(" of rank {r}"))
+            )));
+        }
         Ok(file.write(&record)?)
     }
 }
@@ -202,4 +216,21 @@ fn count_records(input: &Path, format: Format) -> Result<Counted, Failure> {
         Ok(())
     })?;
     Ok(counted)
+}
+
+/// `--layout reference` writes what the reference's `generate_augmentation_chain`
+/// writes: ids from 0 with plain seeding. An input of other ids or another seeding is
+/// refused, as `dpa generate --layout reference` refuses them, rather than written
+/// without what makes its values.
+fn reference_layout_fits(input: &Path, meta: &FileMetadata) -> Result<(), Failure> {
+    let seeding = meta.seeding.as_ref().map_or(SeedingMode::Plain, |s| s.mode);
+    let start = meta.start_id.unwrap_or(0);
+    if seeding == SeedingMode::Plain && start == 0 {
+        return Ok(());
+    }
+    Err(Failure::usage_msg(format!(
+        "--layout reference writes what the reference's generate_augmentation_chain writes: ids from 0 with plain seeding (its file has no place for a start id, a rank or a seed and epoch); {} has {:?} seeding from id {start}",
+        input.display(),
+        seeding
+    )))
 }

@@ -62,8 +62,26 @@ fn parse_range(s: &str) -> Result<RangeArg, String> {
         )
     };
     let (lo, hi) = s.split_once(',').ok_or_else(err)?;
-    let is_int = |t: &str| t.trim().parse::<i64>().is_ok();
+    let is_int = |t: &str| {
+        let t = t.trim();
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
     let ints = [is_int(lo), is_int(hi)];
+    for (t, int) in [(lo, ints[0]), (hi, ints[1])] {
+        // The reference computes with an integer bound itself; beyond 2^53 a double
+        // cannot hold it, and dpa would draw other values than the reference.
+        if int
+            && t.trim()
+                .parse::<i128>()
+                .map_or(true, |v| v.unsigned_abs() > 1 << 53)
+        {
+            return Err(format!(
+                "'{}': an integer bound beyond 2^53 has no exact double, so dpa cannot compute what the reference computes with it; write it as a float (with a '.') or a smaller integer",
+                dpa::error::shorten(t.trim())
+            ));
+        }
+    }
     let lo: f64 = lo.trim().parse().map_err(|_| err())?;
     let hi: f64 = hi.trim().parse().map_err(|_| err())?;
     Ok(RangeArg {
@@ -176,8 +194,7 @@ pub fn load_config_value(path: &Path) -> Result<(AugmentationConfig, serde_json:
             .ok_or_else(|| named("metadata has no config".into()))?,
         None => value,
     };
-    let cfg: AugmentationConfig =
-        serde_json::from_value(cfg_value.clone()).map_err(|e| named(e.to_string()))?;
-    cfg.validate().map_err(|e| named(e.to_string()))?;
+    let cfg =
+        AugmentationConfig::from_json_value(cfg_value.clone()).map_err(|e| named(e.to_string()))?;
     Ok((cfg, cfg_value))
 }

@@ -142,8 +142,8 @@ pub(crate) fn check_sidecar(
 /// A sidecar's claims about the rows, checked as they are read.
 pub(crate) struct Claims<'a> {
     sidecar: &'a Path,
-    /// The first id claimed (`metadata.start_id`; 0 when absent).
-    first: u64,
+    /// The first id claimed (`metadata.start_id`); without a claim, the first row's id.
+    first: std::cell::Cell<Option<u64>>,
     /// The rank every row carries, for a rank's own file.
     rank: Option<u64>,
     /// `(rows, world size)` of a whole rank-aware run: each row's rank is the one
@@ -194,7 +194,7 @@ impl<'a> Claims<'a> {
         }
         Ok(Claims {
             sidecar,
-            first: s.metadata.start_id.unwrap_or(0),
+            first: std::cell::Cell::new(s.metadata.start_id),
             rank: rank.filter(|_| rank_aware),
             whole: match (rank_aware, rank, world) {
                 (true, None, Some(p)) => Some((rows, p)),
@@ -213,11 +213,12 @@ impl<'a> Claims<'a> {
                 format!("{field}: {message}"),
             )
         };
-        let id = self.first.checked_add(i);
-        if id != Some(record.sample_id) {
+        let first = self.first.get().unwrap_or(record.sample_id);
+        self.first.set(Some(first));
+        if first.checked_add(i) != Some(record.sample_id) {
             let message = format!(
-                "the sidecar's ids start at {} and are consecutive; row {i} is sample {}",
-                self.first, record.sample_id
+                "the sidecar's ids start at {first} and are consecutive; row {i} is sample {}",
+                record.sample_id
             );
             return Err(wrong("metadata.start_id", message));
         }
