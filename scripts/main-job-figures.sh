@@ -11,17 +11,9 @@
 # fresh folder under $TMPDIR) and are removed after each run; `sync` runs before each
 # measurement so one run's writeback does not slow the next.
 set -euo pipefail
-n=10000000
-reps=3
-dir=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    -n) n="$2"; shift 2 ;;
-    -r) reps="$2"; shift 2 ;;
-    --dir) dir="$2"; shift 2 ;;
-    *) break ;;
-  esac
-done
+# shellcheck source=scripts/figures-options.sh
+source "$(dirname "$0")/figures-options.sh"
+set -- "${FIGURES_ARGS[@]+"${FIGURES_ARGS[@]}"}"
 [[ $# -ge 1 ]] || { echo "usage: $0 [-n N] [-r REPEATS] [--dir DIR] BIN [BIN...]" >&2; exit 2; }
 dir="${dir:-$(mktemp -d "${TMPDIR:-/tmp}/dpa-figures.XXXXXX")}"
 mkdir -p "$dir"

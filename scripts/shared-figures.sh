@@ -11,17 +11,9 @@
 # DIR (default: a fresh folder under $TMPDIR) and are removed after each run; `sync`
 # runs before each measurement.
 set -euo pipefail
-n=10000000
-reps=3
-dir=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    -n) n="$2"; shift 2 ;;
-    -r) reps="$2"; shift 2 ;;
-    --dir) dir="$2"; shift 2 ;;
-    *) break ;;
-  esac
-done
+# shellcheck source=scripts/figures-options.sh
+source "$(dirname "$0")/figures-options.sh"
+set -- "${FIGURES_ARGS[@]+"${FIGURES_ARGS[@]}"}"
 bin="${1:-target/release/dpa-mpi}"
 [[ -x "$bin" ]] || { echo "no $bin: cargo build --release --features mpi" >&2; exit 2; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

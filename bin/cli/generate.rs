@@ -11,36 +11,21 @@ use dpa::write::{generate_to, Generation, WriteOptions};
 use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, SeedingInfo};
 
 use super::engine_args::{BatchArgs, EngineArgs};
-use super::key_args::KeyArgs;
+use super::key_args::SeedingArgs;
 use super::layout::{config_forms, with_layout, LayoutArg};
 use super::output::{check_distinct, destination, is_stdout, output_sidecar, Output};
 use super::progress::records_bar;
 use super::stats_file::write_statistics_to;
-use crate::common::config_args::ConfigArgs;
 use crate::common::failure::{CmdResult, Failure};
+use crate::common::range_args::RangeArgs;
 
 /// Arguments of `dpa generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Number of samples (the whole range; with --rank, split across --world-size ranks).
-    #[arg(short = 'n', long = "num-samples", value_name = "N")]
-    pub num_samples: u64,
-    /// First sample id.
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    pub start_id: u64,
-    /// Generate only this rank's shard, with rank-aware seeding.
-    #[arg(long, value_name = "R", requires = "world_size")]
-    pub rank: Option<u64>,
-    /// Number of ranks the range is split across (with --rank).
-    #[arg(long, value_name = "W", requires = "rank")]
-    pub world_size: Option<u64>,
-    /// Base seed of rank-aware seeding (with --rank; default 0).
-    #[arg(long, value_name = "B", requires = "rank")]
-    pub base_seed: Option<u64>,
+    pub range: RangeArgs,
     #[command(flatten)]
-    pub key: KeyArgs,
+    pub seeding: SeedingArgs,
     /// Output format (default: from the output's extension .json/.jsonl/.bin; jsonl for stdout).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::common::format_arg::FormatArg>,
@@ -100,24 +85,35 @@ struct Plan {
 
 impl Plan {
     fn new(args: &GenerateArgs) -> Result<Plan, Failure> {
-        let generator = Arc::new(crate::common::kernel::generator(args.config.resolve()?)?);
-        id_range(args.start_id, args.num_samples)?;
-        let keyed = args.key.seeding(args.rank.is_some())?;
-        let (seeding, first, count) = match (args.rank, args.world_size) {
-            _ if keyed.is_some() => (keyed.unwrap_or_default(), args.start_id, args.num_samples),
+        let generator = Arc::new(crate::common::kernel::generator(
+            args.range.config.resolve()?,
+        )?);
+        id_range(args.range.start_id, args.range.num_samples)?;
+        if args.seeding.rank.is_some() && args.seeding.world_size.is_none() {
+            return Err(Failure::usage_msg(
+                "--rank needs --world-size: the range is split across that many ranks",
+            ));
+        }
+        let keyed = args.seeding.key.seeding(args.seeding.rank.is_some())?;
+        let (seeding, first, count) = match (args.seeding.rank, args.seeding.world_size) {
+            _ if keyed.is_some() => (
+                keyed.unwrap_or_default(),
+                args.range.start_id,
+                args.range.num_samples,
+            ),
             (Some(rank), Some(world_size)) => {
-                let shard = split_range(args.num_samples, world_size, rank)?;
+                let shard = split_range(args.range.num_samples, world_size, rank)?;
                 let seeding = Seeding::RankAware {
-                    base_seed: args.base_seed.unwrap_or(0),
+                    base_seed: args.seeding.base_seed.unwrap_or(0),
                     rank,
                 };
                 (
                     seeding,
-                    args.start_id + shard.start,
+                    args.range.start_id + shard.start,
                     shard.end - shard.start,
                 )
             }
-            _ => (Seeding::Plain, args.start_id, args.num_samples),
+            _ => (Seeding::Plain, args.range.start_id, args.range.num_samples),
         };
         let format = output_format(args.format.map(Format::from), &args.output)?;
         let format = with_layout(format, args.layout)?;
@@ -128,10 +124,10 @@ impl Plan {
                     "--layout reference writes what the reference's generate_augmentation_chain writes: ids from 0 with plain seeding (its file has no place for --start-id or --rank)",
                 ));
             }
-            meta.config_forms = config_forms(&args.config, generator.config())?;
+            meta.config_forms = config_forms(&args.range.config, generator.config())?;
         }
         meta.start_id = Some(first);
-        meta.seeding = Some(SeedingInfo::new(seeding, args.world_size));
+        meta.seeding = Some(SeedingInfo::new(seeding, args.seeding.world_size));
         Ok(Plan {
             generator,
             seeding,
@@ -242,7 +238,7 @@ fn print_summary(
         Seeding::Plain => "plain seeding".to_string(),
         Seeding::RankAware { base_seed, rank } => format!(
             "rank {rank} of {}, base seed {base_seed}",
-            args.world_size.unwrap_or(1)
+            args.seeding.world_size.unwrap_or(1)
         ),
         Seeding::Keyed { seed, epoch } => format!("seed {seed}, epoch {epoch}"),
     };

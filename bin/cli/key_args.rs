@@ -35,3 +35,22 @@ impl KeyArgs {
         }))
     }
 }
+
+/// How the records are seeded, for the commands that compute records: rank-aware
+/// (`--rank`, `--world-size`, `--base-seed`), seed-and-epoch (`--seed`, `--epoch`), or
+/// plain (none of them).
+#[derive(Debug, Clone, Args)]
+pub struct SeedingArgs {
+    /// Rank-aware seeding as this rank (generate: only this rank's shard of the range).
+    #[arg(long, value_name = "R")]
+    pub rank: Option<u64>,
+    /// World size of the job (checks that --rank is below it; generate splits the range
+    /// across it, and needs it with --rank).
+    #[arg(long, value_name = "W", requires = "rank")]
+    pub world_size: Option<u64>,
+    /// Base seed of rank-aware seeding (with --rank; default 0).
+    #[arg(long, value_name = "B", requires = "rank")]
+    pub base_seed: Option<u64>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}

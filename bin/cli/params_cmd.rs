@@ -23,17 +23,8 @@ pub struct ParamsArgs {
     pub ids_file: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Rank-aware seeding as this rank ("what did sample 42 get on rank 1?").
-    #[arg(long, value_name = "R")]
-    pub rank: Option<u64>,
-    /// World size of the job (checks that --rank is below it).
-    #[arg(long, value_name = "W", requires = "rank")]
-    pub world_size: Option<u64>,
-    /// Base seed of rank-aware seeding (default 0).
-    #[arg(long, value_name = "B", requires = "rank")]
-    pub base_seed: Option<u64>,
     #[command(flatten)]
-    pub key: super::key_args::KeyArgs,
+    pub seeding: super::key_args::SeedingArgs,
 }
 
 /// Calls `emit` for each whitespace-separated id of `path` (- for stdin), streaming:
@@ -85,17 +76,17 @@ fn for_each_id(
 
 pub fn run(args: ParamsArgs) -> CmdResult {
     let generator = crate::common::kernel::generator(args.config.resolve()?)?;
-    if let (Some(rank), Some(world_size)) = (args.rank, args.world_size) {
+    if let (Some(rank), Some(world_size)) = (args.seeding.rank, args.seeding.world_size) {
         dpa::split_range(0, world_size, rank)?;
     }
     if args.ids.is_empty() && args.ids_file.is_none() {
         return Err(Failure::usage_msg("no sample ids: give IDs or --ids-file"));
     }
-    let keyed = args.key.seeding(args.rank.is_some())?;
-    let seeding = match (keyed, args.rank) {
+    let keyed = args.seeding.key.seeding(args.seeding.rank.is_some())?;
+    let seeding = match (keyed, args.seeding.rank) {
         (Some(keyed), _) => keyed,
         (None, Some(rank)) => Seeding::RankAware {
-            base_seed: args.base_seed.unwrap_or(0),
+            base_seed: args.seeding.base_seed.unwrap_or(0),
             rank,
         },
         (None, None) => Seeding::Plain,

@@ -6,4 +6,5 @@ pub mod failure;
 pub mod format_arg;
 pub mod kernel;
 pub mod limits;
+pub mod range_args;
 pub mod report;

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::common::config_args::ConfigArgs;
 use crate::common::format_arg::FormatArg;
+use crate::common::range_args::RangeArgs;
 
 /// Distributed deterministic augmentation: each rank generates its shard.
 #[derive(Debug, Parser)]
@@ -46,13 +47,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Samples in the whole run.
-    #[arg(short = 'n', long = "num-samples", value_name = "N")]
-    pub num_samples: u64,
-    /// First sample id.
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    pub start_id: u64,
+    pub range: RangeArgs,
     /// Base seed of rank-aware seeding.
     #[arg(long, value_name = "B", default_value_t = 0)]
     pub base_seed: u64,
@@ -103,8 +98,6 @@ pub struct BenchArgs {
     /// strong (fixed total) or weak (N per rank).
     #[arg(long, value_enum)]
     pub scaling: Scaling,
-    #[command(flatten)]
-    pub config: ConfigArgs,
     /// Samples: the total (strong) or per rank (weak).
     #[arg(
         short = 'n',
@@ -113,6 +106,8 @@ pub struct BenchArgs {
         default_value_t = 2_000_000
     )]
     pub num_samples: u64,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Worker threads per rank.
     #[arg(long, short = 't', value_name = "T", default_value_t = 1)]
     pub threads: usize,

@@ -16,9 +16,9 @@ use crate::common::format_arg::FormatArg;
 pub fn prepare(a: &GenerateArgs) -> Result<(GenerateJob, bool), Failure> {
     let (output, format) = job_output(a.output_dir.as_deref(), a.output.as_deref(), a.format)?;
     let job = GenerateJob {
-        config: a.config.resolve()?,
-        num_samples: a.num_samples,
-        start_id: a.start_id,
+        config: a.range.config.resolve()?,
+        num_samples: a.range.num_samples,
+        start_id: a.range.start_id,
         base_seed: a.seed.unwrap_or(a.base_seed),
         epoch: a.epoch.unwrap_or(0),
         seeding: match (a.seed, a.seeding) {

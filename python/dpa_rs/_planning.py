@@ -218,7 +218,8 @@ def stream_augmentation_chain_with_memory_limit(
     verbose: bool = False,
     progress_callback: Callable[..., None] | None = None,
 ) -> Generator[list[dict[str, Any]], None, None]:
-    """Needs the reference's batch module: raises its ``ImportError``."""
+    """The reference's memory-limited stream, built on its memory-optimized batching:
+    raises the reference's ``ImportError`` for the missing batch module."""
     raise ImportError(_NO_BATCH)
     yield  # a generator, as the reference's
 
