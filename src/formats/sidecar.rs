@@ -2,7 +2,7 @@
 //! seeding, first id, exact statistics) and the array's size and SHA-256.
 //!
 //! A sidecar is a claim about the array beside it, checked against the array as it is
-//! read ([`Claims`]): its digest and size, its row count, its config (validated as if
+//! read (`Claims`): its digest and size, its row count, its config (validated as if
 //! given on the command line), its first id and consecutive ids, its seeding (a `rank`
 //! column exactly when rank-aware, every row's rank the claimed one or, for a whole
 //! distributed run, the rank whose range holds the row). A claim the rows contradict is
