@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             s.end,
             s.records,
             s.seconds.total,
-            &s.sha256[..12]
+            &s.sha256.to_string()[..12]
         );
     }
     let stats = manifest.statistics.as_ref().ok_or("no statistics")?;

@@ -350,7 +350,7 @@ impl AugmentationConfig {
     /// # Examples
     ///
     /// ```
-    /// let v = serde_json::json!({"rotation_range": [-30, 9007199254740993]});
+    /// let v = serde_json::json!({"rotation_range": [-30, 9007199254740993_i64]});
     /// let err = dpa::AugmentationConfig::from_json_value(v).unwrap_err().to_string();
     /// assert!(err.contains("rotation_range"), "{err}");
     /// ```

@@ -369,6 +369,41 @@ pub fn to_hex(digest: &Digest) -> String {
     s
 }
 
+/// Lowercase hex of any bytes (the one hex encoder: digests use it too).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(dpa::seeding::encode_hex(&[0, 0xab]), "00ab");
+/// ```
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .flat_map(|b| HEX_PAIRS[*b as usize])
+        .map(char::from)
+        .collect()
+}
+
+/// The bytes of hex text (either case); `None` when it is not hex.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(dpa::seeding::decode_hex("00aB").unwrap(), [0, 0xab]);
+/// assert!(dpa::seeding::decode_hex("0").is_none());
+/// ```
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+        .collect()
+}
+
 /// Appends the lowercase hex of a digest to `out`.
 ///
 /// # Examples
@@ -402,23 +437,7 @@ pub(crate) fn hex_digits(digest: &Digest) -> [u8; 64] {
 /// assert!(dpa::seeding::parse_hex("xyz").is_none());
 /// ```
 pub fn parse_hex(s: &str) -> Option<Digest> {
-    let bytes = s.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let nibble = |c: u8| -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    };
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = nibble(bytes[2 * i])? << 4 | nibble(bytes[2 * i + 1])?;
-    }
-    Some(out)
+    decode_hex(s)?.try_into().ok()
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ use clap::Args;
 use dpa::distributed::{GlobalSeeding, Manifest, ShardEntry};
 use dpa::formats::limits::{duplicate_key, read_text_capped, MAX_DOCUMENT_BYTES};
 use dpa::formats::{read_records_from_with, SeedingMode};
-use dpa::seeding::to_hex;
 use dpa::write::{RecordFile, WriteOptions};
 use dpa::{
     split_range, Error, FileMetadata, Generator, Params, RecordHandler, Seeding, SeedingInfo,
@@ -287,7 +286,7 @@ fn copy_shard(
         )));
     }
     let digest: [u8; 32] = hashing.hash.finalize().into();
-    if to_hex(&digest) != s.sha256 {
+    if dpa::Hash(digest) != s.sha256 {
         return Err(Failure::data(Error::data_of(
             dpa::error::DataKind::Mismatch,
             &path,

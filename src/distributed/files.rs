@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::atomic::AtomicFile;
 use crate::error::Error;
-use crate::seeding::to_hex;
+use crate::params::Hash;
 
 /// The longest record (`.done.json`, progress) read.
 const MAX_RECORD_BYTES: u64 = 1 << 16;
@@ -47,31 +47,15 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Err
     f.commit()
 }
 
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of lowercase or uppercase hex; `None` when it is not hex.
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
-}
-
 /// The size and SHA-256 of the file `f` (named `name`), read from its start.
-pub(crate) fn hash_file(f: &File, name: &Path) -> Result<(u64, String), Error> {
+pub(crate) fn hash_file(f: &File, name: &Path) -> Result<(u64, Hash), Error> {
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut at = 0u64;
     loop {
         let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;
         if n == 0 {
-            return Ok((at, to_hex(&hash.finalize().into())));
+            return Ok((at, Hash(hash.finalize().into())));
         }
         hash.update(&buf[..n]);
         at += n as u64;

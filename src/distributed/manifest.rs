@@ -44,8 +44,8 @@ pub struct ShardEntry {
     /// none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub resumed: u64,
-    /// SHA-256 of the file's bytes.
-    pub sha256: String,
+    /// SHA-256 of the file's bytes (lowercase hex in the manifest).
+    pub sha256: crate::params::Hash,
     /// Timings.
     pub seconds: ShardTimings,
     /// Host the rank ran on.

@@ -229,7 +229,7 @@ impl GenerateJob {
     /// assert_ne!(job.settings_digest(2), other.settings_digest(2));
     /// assert_ne!(job.settings_digest(2), job.settings_digest(3));
     /// ```
-    pub fn settings_digest(&self, size: u64) -> String {
+    pub fn settings_digest(&self, size: u64) -> crate::params::Hash {
         let settings = serde_json::json!({
             "config": self.config,
             "num_samples": self.num_samples,
@@ -242,7 +242,7 @@ impl GenerateJob {
             "statistics": self.with_stats,
         });
         let digest: [u8; 32] = sha2::Sha256::digest(settings.to_string().as_bytes()).into();
-        crate::seeding::to_hex(&digest)
+        crate::params::Hash(digest)
     }
 
     /// The metadata of the whole run's records as one file: what a shared `.npy`

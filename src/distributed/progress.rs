@@ -24,13 +24,13 @@ pub(super) const PROGRESS_EVERY: u64 = 16 << 20;
 #[serde(deny_unknown_fields)]
 pub(super) struct Progress {
     /// [`GenerateJob::settings_digest`](super::GenerateJob::settings_digest) of the job.
-    pub settings: String,
+    pub settings: crate::params::Hash,
     pub rank: u64,
     pub world_size: u64,
     pub start: u64,
     pub end: u64,
     pub rows: u64,
-    pub sha256: String,
+    pub sha256: crate::params::Hash,
 }
 
 /// The progress record of rank `rank` of `size` for the output `path`:

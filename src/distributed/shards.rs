@@ -14,13 +14,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::communicator::Communicator;
-use super::files::{hash_file, hex, read_json, remove_stale, unhex, write_json};
+use super::files::{hash_file, read_json, remove_stale, write_json};
 use super::manifest::{ShardEntry, ShardTimings};
 use super::plan::{host_name, shard_file_name, GenerateJob, JobError};
 use crate::batch::BatchConfig;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::Error;
-use crate::params::Generator;
+use crate::params::{Generator, Hash};
+use crate::seeding::{decode_hex, encode_hex};
 use crate::split::id_range;
 use crate::stats::StatsAccumulator;
 use crate::write::{generate_to, Destination, Generation, WriteOptions};
@@ -30,11 +31,11 @@ use crate::write::{generate_to, Destination, Generation, WriteOptions};
 #[serde(deny_unknown_fields)]
 struct Done {
     /// [`GenerateJob::settings_digest`] of the job that wrote the shard.
-    settings: String,
+    settings: Hash,
     file: String,
     bytes: u64,
     records: u64,
-    sha256: String,
+    sha256: Hash,
     /// The exact statistics accumulator (`StatsAccumulator::to_bytes`), in hex.
     statistics: Option<String>,
 }
@@ -51,7 +52,7 @@ struct Written {
     records: u64,
     /// Records kept from a killed run.
     resumed: u64,
-    sha256: String,
+    sha256: Hash,
     stats: StatsAccumulator,
     /// Seconds spent encoding and writing.
     write: f64,
@@ -110,7 +111,7 @@ fn write_new(
     size: u64,
     engine: &Engine,
     path: &Path,
-    settings: &str,
+    settings: &Hash,
 ) -> Result<Written, JobError> {
     let (first, count, seeding) = job.shard(rank, size)?;
     let generator = Arc::new(Generator::new(job.config.clone())?.with_kernel(job.kernel));
@@ -139,12 +140,14 @@ fn write_new(
     )?;
     let sha256 = done.write.sha256.unwrap_or_default();
     let record = Done {
-        settings: settings.to_string(),
+        settings: *settings,
         file: shard_file_name(rank, size, job.format),
         bytes: done.write.bytes,
         records: done.write.records,
-        sha256: sha256.clone(),
-        statistics: job.with_stats.then(|| hex(&done.write.stats.to_bytes())),
+        sha256,
+        statistics: job
+            .with_stats
+            .then(|| encode_hex(&done.write.stats.to_bytes())),
     };
     write_json(&done_path(path), &record)?;
     Ok(Written {
@@ -157,19 +160,22 @@ fn write_new(
 }
 
 /// The shard at `path`, when its record is this job's and its bytes hash to it.
-fn keep_finished(path: &Path, settings: &str, with_stats: bool) -> Result<Option<Written>, Error> {
+fn keep_finished(path: &Path, settings: &Hash, with_stats: bool) -> Result<Option<Written>, Error> {
     let Some(done) = read_json::<Done>(&done_path(path))? else {
         return Ok(None);
     };
     let stats = match (&done.statistics, with_stats) {
-        (Some(h), true) => match unhex(h).as_deref().and_then(StatsAccumulator::from_bytes) {
+        (Some(h), true) => match decode_hex(h)
+            .as_deref()
+            .and_then(StatsAccumulator::from_bytes)
+        {
             Some(stats) => stats,
             None => return Ok(None),
         },
         (None, false) => StatsAccumulator::new(),
         _ => return Ok(None),
     };
-    if done.settings != settings {
+    if done.settings != *settings {
         return Ok(None);
     }
     let file = match crate::identity::open_regular(path, false) {

@@ -31,8 +31,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, DataKind, Error};
 use crate::formats::npy::{header_bytes, NpySidecar, RowLayout};
 use crate::formats::{FileMetadata, Format};
-use crate::params::Generator;
-use crate::seeding::to_hex;
+use crate::params::{Generator, Hash};
 use crate::split::id_range;
 use crate::stats::StatsAccumulator;
 use crate::write::{ChunkSink, EncodedChunk, Pipeline};
@@ -339,7 +338,7 @@ fn open_rows<C: Communicator>(
             start: first,
             end: first + count,
             rows: 0,
-            sha256: String::new(),
+            sha256: Hash::default(),
         },
         record,
     };
@@ -376,7 +375,7 @@ fn write_rows<C: Communicator>(
         end: work.first + work.count,
         records: work.count,
         resumed,
-        sha256: to_hex(&rows.hash.clone().finalize().into()),
+        sha256: Hash(rows.hash.clone().finalize().into()),
         seconds: ShardTimings {
             generate: (total - write).max(0.0),
             write,
@@ -466,7 +465,7 @@ impl Rows {
         };
         let ours = Progress {
             rows: p.rows,
-            sha256: p.sha256.clone(),
+            sha256: p.sha256,
             ..self.progress.clone()
         };
         if p != ours || p.rows > p.end - p.start {
@@ -491,7 +490,7 @@ impl Rows {
             }
             at += n;
         }
-        if to_hex(&hash.clone().finalize().into()) != p.sha256 {
+        if Hash(hash.clone().finalize().into()) != p.sha256 {
             return Ok(());
         }
         (self.done, self.hash, self.stats) = (p.rows, hash, stats);
@@ -542,7 +541,7 @@ impl Rows {
     /// The progress record for the rows written so far.
     fn snapshot(&mut self) -> Progress {
         self.progress.rows = self.done;
-        self.progress.sha256 = to_hex(&self.hash.clone().finalize().into());
+        self.progress.sha256 = Hash(self.hash.clone().finalize().into());
         self.progress.clone()
     }
 }

@@ -340,7 +340,7 @@ pub(crate) fn read<R: BufRead, H: RecordHandler + ?Sized>(
             s,
             path,
             input.pos,
-            &crate::seeding::to_hex(&hash.finalize().into()),
+            &crate::params::Hash(hash.finalize().into()),
         )?;
     }
     Ok(FileInfo {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metadata::{FileMetadata, SeedingMode};
 use crate::error::{DataKind, Error};
-use crate::params::Params;
+use crate::params::{Hash, Params};
 use crate::stats::Statistics;
 
 /// The longest sidecar dpa reads.
@@ -29,7 +29,7 @@ pub const MAX_SIDECAR_BYTES: u64 = 1 << 20;
 /// use dpa::formats::sidecar::{sidecar_path, NpySidecar};
 /// assert_eq!(sidecar_path("out/x.npy".as_ref()), std::path::Path::new("out/x.npy.json"));
 /// let meta = dpa::FileMetadata::for_config(Default::default(), Some(0));
-/// let s = NpySidecar::new(meta, None, 128, "ab".repeat(32));
+/// let s = NpySidecar::new(meta, None, 128, "ab".repeat(32).parse().unwrap());
 /// let back: NpySidecar = serde_json::from_slice(&s.to_json()).unwrap();
 /// assert_eq!(back, s);
 /// ```
@@ -45,7 +45,7 @@ pub struct NpySidecar {
     /// Bytes in the array file.
     pub bytes: u64,
     /// SHA-256 of every byte of the array file, lowercase hex.
-    pub sha256: String,
+    pub sha256: Hash,
     /// Config, seeding, first id and count: a JSON document's `metadata`.
     pub metadata: FileMetadata,
     /// The exact statistics of the rows (none when they were not computed).
@@ -64,7 +64,7 @@ impl NpySidecar {
         metadata: FileMetadata,
         statistics: Option<Statistics>,
         bytes: u64,
-        sha256: String,
+        sha256: Hash,
     ) -> Self {
         NpySidecar {
             kind: SIDECAR_KIND.into(),
@@ -125,14 +125,14 @@ pub(crate) fn check_sidecar(
     s: &NpySidecar,
     path: &Path,
     bytes: u64,
-    sha256: &str,
+    sha256: &Hash,
 ) -> Result<(), Error> {
-    if s.bytes != bytes || s.sha256 != sha256 {
+    if s.bytes != bytes || s.sha256 != *sha256 {
         let message = format!(
             "{} describes another array ({} bytes, sha256 {}) than this one ({bytes} bytes, sha256 {sha256}): the array was changed, or the sidecar belongs to another file",
             sidecar_path(path).display(),
             s.bytes,
-            crate::error::shorten(&s.sha256),
+            crate::error::shorten(&s.sha256.to_string()),
         );
         return Err(Error::data_of(DataKind::Mismatch, path, "sidecar", message));
     }

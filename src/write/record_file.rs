@@ -12,8 +12,7 @@ use crate::error::Error;
 use crate::formats::npy::{sidecar_path, NpySidecar};
 use crate::formats::resume::{check_partial, ExpectedBytes};
 use crate::formats::{AnySink, FileMetadata, Format, RecordSink};
-use crate::params::Params;
-use crate::seeding::to_hex;
+use crate::params::{Hash, Params};
 use crate::stats::{Statistics, StatsAccumulator};
 
 /// Where records go.
@@ -57,8 +56,8 @@ pub struct WriteSummary {
     pub stats: StatsAccumulator,
     /// The statistics stored in the file, if any.
     pub statistics: Option<Statistics>,
-    /// SHA-256 of every byte of the file, in lowercase hex (with `checksum`).
-    pub sha256: Option<String>,
+    /// SHA-256 of every byte of the file (with `checksum`; it prints as lowercase hex).
+    pub sha256: Option<Hash>,
     /// Bytes in the file.
     pub bytes: u64,
 }
@@ -127,7 +126,7 @@ pub trait Rerun: ExpectedBytes {
 /// let summary = file.finish().unwrap();
 /// assert_eq!(summary.records, 3);
 /// assert_eq!(summary.bytes, std::fs::metadata(&path).unwrap().len());
-/// assert_eq!(summary.sha256.unwrap().len(), 64);
+/// assert_eq!(summary.sha256.unwrap().to_string().len(), 64);
 /// ```
 pub struct RecordFile {
     sink: AnySink<Tracked>,
@@ -321,17 +320,14 @@ impl RecordFile {
             .sink
             .finish(statistics.as_ref())
             .map_err(|e| Error::io(&self.name, e))?;
-        let sha256 = tracked.hash.map(|h| {
-            let digest: [u8; 32] = h.finalize().into();
-            to_hex(&digest)
-        });
+        let sha256 = tracked.hash.map(|h| Hash(h.finalize().into()));
         match (tracked.out, self.sidecar) {
             (Out::File(f), Some(metadata)) => {
                 let sidecar = NpySidecar::new(
                     metadata,
                     statistics,
                     tracked.bytes,
-                    sha256.clone().unwrap_or_default(),
+                    sha256.unwrap_or_default(),
                 );
                 commit_with_sidecar(f, &sidecar)?;
             }
