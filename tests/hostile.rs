@@ -1220,3 +1220,79 @@ fn what_the_reference_layout_cannot_hold_is_refused() {
         );
     }
 }
+
+/// The form of a config bound (`-30.0` or `-30`) is the reference's to keep: it
+/// survives a conversion of the reference's own file, and a file dpa wrote (whose
+/// formats do not record it) is converted to the reference's layout only with the
+/// config it was generated with, else refused rather than guessed.
+#[test]
+fn the_form_of_a_bound_is_kept_or_the_conversion_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("floats.json");
+    std::fs::write(
+        &config,
+        r#"{"rotation_range": [-30.0, 30], "brightness_range": [0.8, 1.2], "noise_range": [0, 0.1],
+            "scale_range": [0.8, 1.2], "contrast_range": [0.7, 1.3], "augmentation_depth": 10}"#,
+    )
+    .unwrap();
+    let reference = dir.path().join("ref.json");
+    dpa()
+        .args([
+            "generate",
+            "-q",
+            "-n",
+            "20",
+            "--layout",
+            "reference",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("-o")
+        .arg(&reference)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&reference).unwrap();
+    assert!(
+        text.contains("-30.0,") && text.contains("\n        30\n"),
+        "the config's forms: {text}"
+    );
+    // The reference's file to its own layout again: the same bytes.
+    let again = dir.path().join("again.json");
+    dpa()
+        .args(["convert", "--layout", "reference"])
+        .arg(&reference)
+        .arg("-o")
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&again).unwrap(), text.as_bytes());
+    // Through dpa's binary format: refused without the config, the same bytes with it.
+    let bin = dir.path().join("x.bin");
+    dpa()
+        .args(["generate", "-q", "-n", "20", "--config"])
+        .arg(&config)
+        .arg("-o")
+        .arg(&bin)
+        .assert()
+        .success();
+    let back = dir.path().join("back.json");
+    let guessed = dpa()
+        .args(["convert", "--layout", "reference"])
+        .arg(&bin)
+        .arg("-o")
+        .arg(&back)
+        .output()
+        .unwrap();
+    assert_eq!(guessed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&guessed.stderr).contains("30.0"));
+    assert!(!back.exists());
+    dpa()
+        .args(["convert", "--layout", "reference", "--config"])
+        .arg(&config)
+        .arg(&bin)
+        .arg("-o")
+        .arg(&back)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&back).unwrap(), text.as_bytes());
+}

@@ -7,7 +7,7 @@ use clap::Args;
 use dpa::formats::SeedingMode;
 use dpa::formats::{read_records_from_with, read_records_with};
 use dpa::write::{Destination, RecordFile, WriteOptions};
-use dpa::{Error, FileMetadata, Format, Params, RecordHandler, SeedingInfo};
+use dpa::{Error, FileMetadata, Format, Param, Params, RecordHandler, SeedingInfo};
 
 use super::config_flags::AnyConfigFlag;
 use super::generate::output_format;
@@ -51,19 +51,55 @@ struct Converter<'a> {
     file: Option<RecordFile>,
 }
 
+impl Converter<'_> {
+    /// The metadata of an input that carries its own config. Config flags are refused,
+    /// except for the reference's layout from a file dpa wrote: dpa's formats do not
+    /// keep whether a bound was written `30` or `30.0`, and the flags the file was
+    /// generated with (which must give the same config) say it; without them, a config
+    /// with an integral bound is refused rather than guessed.
+    fn own_config(&self, m: &FileMetadata) -> Result<FileMetadata, Failure> {
+        let config = m.config.clone().unwrap_or_default();
+        let forms_unknown = self.format == Format::ReferenceJson && m.generator.is_some();
+        let mut meta = m.clone();
+        match (self.flags.any(), forms_unknown) {
+            (false, false) => {}
+            (true, false) => {
+                return Err(Failure::usage_msg(
+                    "the input carries its own config; config flags only fill in the header of JSON Lines input (or state the form of its bounds for --layout reference)",
+                ))
+            }
+            (true, true) => {
+                if self.flags.resolve()? != config {
+                    return Err(Failure::usage_msg(format!(
+                        "--layout reference: the config flags give another config than {}'s own",
+                        self.input.display()
+                    )));
+                }
+                meta.config_forms = config_forms(self.flags, &config)?;
+            }
+            (false, true) => {
+                let integral = Param::ALL.into_iter().any(|p| {
+                    let r = config.range(p);
+                    r.lo.fract() == 0.0 || r.hi.fract() == 0.0
+                });
+                if integral {
+                    return Err(Failure::usage_msg(format!(
+                        "--layout reference: the reference writes an integral bound as 30 or 30.0 as its config held it, and {} (written by dpa) does not say which; pass the --preset or --config it was generated with",
+                        self.input.display()
+                    )));
+                }
+            }
+        }
+        Ok(meta)
+    }
+}
+
 impl RecordHandler for Converter<'_> {
     type Error = Failure;
 
     fn header(&mut self, metadata: Option<&FileMetadata>) -> Result<(), Failure> {
         let meta = match metadata {
-            Some(m) if m.config.is_some() => {
-                if self.flags.any() {
-                    return Err(Failure::usage_msg(
-                        "the input carries its own config; config flags only fill in the header of JSON Lines input",
-                    ));
-                }
-                m.clone()
-            }
+            Some(m) if m.config.is_some() => self.own_config(m)?,
             other => {
                 if !self.flags.any() && self.format != Format::Jsonl {
                     return Err(Failure::usage_msg(format!(

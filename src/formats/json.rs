@@ -250,7 +250,11 @@ where
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 "metadata" => {
-                    let meta: Option<FileMetadata> = map.next_value()?;
+                    let meta: Option<serde_json::Value> = map.next_value()?;
+                    let meta = meta
+                        .map(metadata_of)
+                        .transpose()
+                        .map_err(de::Error::custom)?;
                     match st.header {
                         // Records skipped: the header is sent before the second pass.
                         Header::NotSent if st.deferred => {}
@@ -443,4 +447,19 @@ where
         Err(e) if e.is_io() => Err(Error::io(path, io::Error::other(e.to_string())).into()),
         Err(e) => Err(Error::data(path, position(&e), e.to_string()).into()),
     }
+}
+/// A document's metadata. The reference's own file (no `generator`) shows how each
+/// config bound was held, by writing `30` or `30.0`: that form is kept for writing the
+/// reference's layout again. dpa's documents write every bound as a float, which says
+/// nothing of it.
+fn metadata_of(value: serde_json::Value) -> Result<FileMetadata, serde_json::Error> {
+    let forms = value
+        .get("config")
+        .filter(|c| c.is_object())
+        .map(super::ConfigForms::from_json);
+    let mut meta: FileMetadata = serde_json::from_value(value)?;
+    if let (None, Some(forms)) = (&meta.generator, forms) {
+        meta.config_forms = forms;
+    }
+    Ok(meta)
 }
