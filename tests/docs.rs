@@ -62,16 +62,21 @@ fn scaled(block: &str) -> String {
     out.join(" ")
 }
 
-fn run_doc(doc: &str) -> usize {
+/// `PATH` with this build's binaries first.
+fn path_with_dpa() -> String {
     let bin_dir = assert_cmd::cargo::cargo_bin("dpa")
         .parent()
         .unwrap()
         .to_path_buf();
-    let path = format!(
+    format!(
         "{}:{}",
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
-    );
+    )
+}
+
+fn run_doc(doc: &str) -> usize {
+    let path = path_with_dpa();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("my-config.json"),
@@ -140,15 +145,7 @@ fn distributed_doc_commands_run() {
         .collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     let dir = tempfile::tempdir().unwrap();
-    let bin_dir = assert_cmd::cargo::cargo_bin("dpa")
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_dpa();
     let out = Command::new("sh")
         .args(["-c", &format!("set -e\n{}", lines.join("\n"))])
         .current_dir(dir.path())

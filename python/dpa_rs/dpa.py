@@ -18,6 +18,7 @@ Two things differ, on purpose (docs/PYTHON.md):
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -193,7 +194,9 @@ def gen_augmentation_params(
 def _summary(values: list) -> dict:
     """``compute_statistics``' entry of one parameter. dpa sums finite floats exactly
     (the bits of ``statistics.mean``/``stdev``); anything else goes to ``statistics``."""
-    exact = values and set(map(type, values)) == {float} and sum(values) - sum(values) == 0.0
+    floats = bool(values) and set(map(type, values)) == {float}
+    # The float sum is finite exactly when every value is (inf or nan carries through).
+    exact = floats and math.isfinite(sum(values))
     if exact:
         mean, stdev, low, high, count = _native.column_statistics(values)
         return {
