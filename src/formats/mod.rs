@@ -46,6 +46,7 @@ mod record;
 pub mod reference;
 pub mod resume;
 pub mod sidecar;
+mod shortest;
 mod sink;
 mod sniff;
 
@@ -64,6 +65,7 @@ pub use reader::{
 };
 pub use record::{write_record, RecordStyle};
 pub use reference::{ConfigForms, ReferenceWriter};
+pub use shortest::append_shortest;
 pub use sink::AnySink;
 
 use crate::params::Params;

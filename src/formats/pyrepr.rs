@@ -1,5 +1,5 @@
 //! Python's `repr` of a float, which `json.dump` writes: the shortest digits that read
-//! back to the same double (as Ryu finds them), laid out by CPython's rules —
+//! back to the same double (as `zmij`'s Schubfach finds them, the digits Ryu finds), laid out by CPython's rules —
 //! positional while the decimal exponent is in `-4 <= e < 16` (`0.0001`, `1e+16`
 //! otherwise, `1e-05`), always with a `.0` or a fraction when positional, and at least
 //! two exponent digits with a sign.
@@ -33,7 +33,7 @@ pub fn python_repr(x: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(word);
         return;
     }
-    let mut buffer = ryu::Buffer::new();
+    let mut buffer = zmij::Buffer::new();
     let (digits, point) = shortest_digits(buffer.format_finite(x));
     if x.is_sign_negative() {
         out.push(b'-');
@@ -49,7 +49,7 @@ pub fn python_repr(x: f64, out: &mut Vec<u8>) {
     }
 }
 
-/// The significant digits of Ryu's text for a double (no leading or trailing zeros)
+/// The significant digits of the shortest text of a double (`1.5e-7`, `1e+16`, `30.0`) (no leading or trailing zeros)
 /// and the position of the decimal point: the value is `0.DIGITS × 10^point`.
 fn shortest_digits(text: &str) -> (Vec<u8>, i32) {
     let text = text.trim_start_matches('-');

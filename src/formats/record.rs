@@ -94,12 +94,17 @@ const SPACED: Keys = Keys {
 /// [`write_record`] into bytes: the writers' fast path.
 #[inline]
 pub(crate) fn append_record(p: &Params, style: RecordStyle, out: &mut Vec<u8>) {
-    let keys = match style {
-        RecordStyle::Compact => &COMPACT,
-        RecordStyle::Spaced => &SPACED,
-    };
+    // One copy of the body per style, so that every key's length is a constant and
+    // its copy is a few moves rather than a call to `memmove`.
+    match style {
+        RecordStyle::Compact => append_with_keys(p, &COMPACT, out),
+        RecordStyle::Spaced => append_with_keys(p, &SPACED, out),
+    }
+}
+
+#[inline(always)]
+fn append_with_keys(p: &Params, keys: &'static Keys, out: &mut Vec<u8>) {
     let mut ints = itoa::Buffer::new();
-    let mut floats = ryu::Buffer::new();
     out.extend_from_slice(keys.sample_id);
     out.extend_from_slice(ints.format(p.sample_id).as_bytes());
     if let Some(rank) = p.rank {
@@ -108,9 +113,9 @@ pub(crate) fn append_record(p: &Params, style: RecordStyle, out: &mut Vec<u8>) {
     }
     for (key, v) in keys.params.iter().zip(p.values()) {
         out.extend_from_slice(key);
-        // Generated and parsed values are always finite; `format` would still write
-        // something for NaN, so nothing here can panic.
-        out.extend_from_slice(floats.format(v).as_bytes());
+        // Generated and parsed values are always finite (checked before a JSON
+        // writer is reached); a NaN would still be written as text, never a panic.
+        super::append_shortest(v, out);
     }
     out.extend_from_slice(keys.hash);
     out.extend_from_slice(&hex_digits(&p.hash.0));
