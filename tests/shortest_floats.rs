@@ -68,7 +68,13 @@ fn random_bit_patterns_match_ryu() {
 #[test]
 fn values_shaped_like_dpa_parameters_match_ryu() {
     let mut rng = SplitMix(0x5EED_0002);
-    let bounds = [(-30.0, 30.0), (0.8, 1.2), (0.0, 0.1), (0.5, 2.0), (-1e20, 1e20)];
+    let bounds = [
+        (-30.0, 30.0),
+        (0.8, 1.2),
+        (0.0, 0.1),
+        (0.5, 2.0),
+        (-1e20, 1e20),
+    ];
     let values = (0..10_000_000).map(|i| {
         let (lo, hi): (f64, f64) = bounds[i % bounds.len()];
         let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;

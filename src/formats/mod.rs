@@ -45,8 +45,8 @@ mod reader;
 mod record;
 pub mod reference;
 pub mod resume;
-pub mod sidecar;
 mod shortest;
+pub mod sidecar;
 mod sink;
 mod sniff;
 
