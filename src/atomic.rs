@@ -181,6 +181,8 @@ impl AtomicFile {
         let file = own_partial(&partial, true)?
             .ok_or_else(|| Error::io(&partial, io::Error::from(io::ErrorKind::NotFound)))?;
         file.set_len(0).map_err(|e| Error::io(&partial, e))?;
+        // A checkpoint of the file just emptied would claim bytes it no longer has.
+        crate::checkpoint::remove_record(path);
         Ok(AtomicFile {
             path: path.to_path_buf(),
             partial: Some(partial),
@@ -345,6 +347,20 @@ impl AtomicFile {
         out.get_ref().sync_all().map_err(|e| Error::io(&name, e))
     }
 
+    /// Saves a checkpoint record (`text`, at [`crate::checkpoint::record_path`] of this
+    /// file) once every byte written so far is durable: the buffer is flushed here,
+    /// and the background writeback thread syncs the file, then writes the record. A
+    /// device, a pipe or a file without that thread gets no checkpoints.
+    pub(crate) fn checkpoint(&mut self, text: Vec<u8>) -> Result<(), Error> {
+        let (Some(out), Some(w)) = (self.out.as_mut(), self.writeback.as_mut()) else {
+            return Ok(());
+        };
+        let name = self.partial.as_deref().unwrap_or(&self.path);
+        out.flush().map_err(|e| Error::io(name, e))?;
+        w.checkpoint((crate::checkpoint::record_path(&self.path), text));
+        Ok(())
+    }
+
     /// Commit step 2: the settled partial file takes its final name.
     pub(crate) fn rename_into_place(&mut self) -> Result<(), Error> {
         if let Some(partial) = &self.partial {
@@ -367,9 +383,12 @@ impl AtomicFile {
         }
     }
 
-    /// The commit is complete: nothing is left to clean up.
+    /// The commit is complete: only a checkpoint record is left to remove.
     pub(crate) fn committed(mut self) {
         self.out = None;
+        if self.partial.is_some() {
+            crate::checkpoint::remove_record(&self.path);
+        }
     }
 
     /// This file with a background writeback that syncs with `sync` every `every`
@@ -431,6 +450,7 @@ impl Drop for AtomicFile {
             } else {
                 drop(out);
                 let _ = fs::remove_file(partial);
+                crate::checkpoint::remove_record(&self.path);
             }
         }
     }

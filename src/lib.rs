@@ -27,6 +27,7 @@
 pub mod atomic;
 pub mod batch;
 pub mod bench;
+pub mod checkpoint;
 pub mod commit;
 pub mod config;
 pub mod distributed;

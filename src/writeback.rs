@@ -6,6 +6,9 @@
 //! `fdatasync` on its own handle every [`WRITEBACK_EVERY`] bytes, overlapping the disk
 //! with the generation.
 //!
+//! The same thread saves a file's checkpoints ([`crate::checkpoint`]): each one right
+//! after a sync that covers every byte it claims.
+//!
 //! An error the helper meets is kept and returned by [`Writeback::finish`], which every
 //! commit calls before its own fsync: on Linux a failed writeback marks the pages clean,
 //! and a later `fsync` of the same file can report success for data the disk refused,
@@ -13,6 +16,7 @@
 
 use std::fs::File;
 use std::io;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -25,10 +29,16 @@ pub const WRITEBACK_EVERY: u64 = 64 << 20;
 /// function that fails as a disk can.
 pub(crate) type SyncData = fn(&File) -> io::Result<()>;
 
+/// A checkpoint record to save after the next sync: its path and its text.
+pub(crate) type Save = (PathBuf, Vec<u8>);
+
 /// The helper thread of one file.
 #[derive(Debug)]
 pub(crate) struct Writeback {
+    /// Wakes the helper: a sync is wanted.
     tx: Option<Sender<()>>,
+    /// The checkpoint to save after the next sync (a newer one replaces it).
+    pending: Arc<Mutex<Option<Save>>>,
     thread: Option<JoinHandle<()>>,
     since: u64,
     every: u64,
@@ -48,13 +58,22 @@ impl Writeback {
         let handle = file.try_clone().ok()?;
         let failed = Arc::new(Mutex::new(None));
         let seen = failed.clone();
-        // One request waiting at most: a request made while one is pending is dropped.
+        let pending: Arc<Mutex<Option<Save>>> = Arc::default();
+        let slot = pending.clone();
+        // One wake-up waiting at most: a request made while one is pending is served
+        // by it (the checkpoint it would carry waits in `pending`).
         let (tx, rx) = bounded::<()>(1);
         let thread = std::thread::Builder::new()
             .name("dpa-writeback".into())
             .spawn(move || {
                 for () in rx {
-                    if let Err(e) = sync(&handle) {
+                    // Taken before the sync, so the sync covers every byte it claims.
+                    let save = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    let done = sync(&handle).and_then(|()| match save {
+                        Some((record, text)) => crate::checkpoint::write_record(&record, &text),
+                        None => Ok(()),
+                    });
+                    if let Err(e) = done {
                         let mut slot = seen.lock().unwrap_or_else(|p| p.into_inner());
                         slot.get_or_insert(e);
                     }
@@ -63,6 +82,7 @@ impl Writeback {
             .ok()?;
         Some(Writeback {
             tx: Some(tx),
+            pending,
             thread: Some(thread),
             since: 0,
             every,
@@ -79,6 +99,16 @@ impl Writeback {
             if let Some(tx) = &self.tx {
                 let _ = tx.try_send(());
             }
+        }
+    }
+
+    /// Asks for a sync of everything written so far, then for `save` to be written. A
+    /// checkpoint not yet taken by the helper is replaced: the newer one covers it.
+    pub(crate) fn checkpoint(&mut self, save: Save) {
+        self.since = 0;
+        *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(save);
+        if let Some(tx) = &self.tx {
+            let _ = tx.try_send(());
         }
     }
 

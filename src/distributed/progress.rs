@@ -2,9 +2,7 @@
 //! their digest, saved as the rows are written (in the background) so that a killed
 //! job can resume (see [`shared`](super::shared)).
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -42,7 +40,8 @@ pub(super) fn progress_path(path: &Path, rank: u64, size: u64) -> PathBuf {
 }
 
 /// Makes the rows of `file` (the partial file, named `partial`) durable, then records
-/// `progress` at `record`: written to `<record>.tmp`, fsynced, renamed over the old one.
+/// `progress` at `record` ([`crate::checkpoint::write_record`]: a `.tmp`, fsynced,
+/// renamed over the old one).
 pub(super) fn save(
     file: &File,
     partial: &Path,
@@ -51,20 +50,7 @@ pub(super) fn save(
 ) -> Result<(), Error> {
     file.sync_data().map_err(|e| Error::io(partial, e))?;
     let text = serde_json::to_vec(progress).unwrap_or_default();
-    let mut tmp = record.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
-        .map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(&text)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, record).map_err(|e| Error::io(record, e))
+    crate::checkpoint::write_record(record, &text).map_err(|e| Error::io(record, e))
 }
 
 /// Saves progress on a helper thread, so that the writer does not wait for the disk.

@@ -89,6 +89,39 @@ pub fn check_partial<R: Read>(
         return Ok(scan);
     }
     scan.valid_len = header.len() as u64;
+    check_records(input, path, scan, count, expected)
+}
+
+/// [`check_partial`] after its first `scan.records` records, kept on other grounds (a
+/// checkpoint): `input` is positioned at byte `scan.valid_len`, just after them, and
+/// the records from there on are compared with what `expected` encodes.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::formats::resume::{check_records, ExpectedBytes, PartialScan};
+/// struct Lines;
+/// impl ExpectedBytes for Lines {
+///     fn records(&mut self, first: u64, n: u64, out: &mut Vec<u8>, ends: &mut Vec<usize>) {
+///         for i in first..first + n {
+///             out.extend_from_slice(format!("{i}\n").as_bytes());
+///             ends.push(out.len());
+///         }
+///     }
+///     fn finish(&mut self) -> Vec<u8> { Vec::new() }
+/// }
+/// let kept = PartialScan { valid_len: 4, records: 2 };
+/// let path = std::path::Path::new("p");
+/// let scan = check_records(&b"2\n3"[..], path, kept, 5, &mut Lines).unwrap();
+/// assert_eq!((scan.records, scan.valid_len), (3, 6));
+/// ```
+pub fn check_records<R: Read>(
+    mut input: R,
+    path: &Path,
+    mut scan: PartialScan,
+    count: u64,
+    expected: &mut dyn ExpectedBytes,
+) -> Result<PartialScan, Error> {
     let (mut want, mut ends, mut have) = (Vec::new(), Vec::new(), Vec::new());
     while scan.records < count {
         let n = BLOCK.min(count - scan.records);

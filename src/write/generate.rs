@@ -313,4 +313,10 @@ impl Rerun for Recomputed<'_, '_> {
         self.last.iter().take(kept).for_each(|p| acc.push(p));
         acc
     }
+
+    fn start_after(&mut self, records: u64, stats: StatsAccumulator) {
+        self.done = stats;
+        self.last.clear();
+        self.last_start = records;
+    }
 }

@@ -3,13 +3,14 @@
 //!
 //! A [`RecordFile`] owns everything between a record and the bytes on disk: the
 //! format's header and records ([`AnySink`](crate::AnySink)), the statistics, the SHA-256 of what is
-//! written, and — for a file — the partial file that this run owns, its verified resume,
-//! and the atomic rename. [`generate_to`] drives it from the engine: workers generate,
+//! written, and — for a file — the partial file that this run owns, its checkpoints
+//! ([`crate::checkpoint`]), its verified resume, and the atomic rename. [`generate_to`] drives it from the engine: workers generate,
 //! encode and sum whole chunks ([`EncodedChunk`]); the writer only appends them in id
 //! order and merges their exact statistics.
 
 mod encoded;
 mod generate;
+mod kept;
 mod pipeline;
 mod record_file;
 

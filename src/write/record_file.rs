@@ -1,16 +1,19 @@
 //! [`RecordFile`]: one output of records, from its header to its last byte.
 
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Seek as _, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use super::encoded::EncodedChunk;
+use super::kept::{by_checkpoint, hash_prefix, settings_digest, Expected, Kept};
 use crate::atomic::AtomicFile;
+use crate::checkpoint::{Checkpoint, CHECKPOINT_EVERY};
 use crate::commit::Commit;
 use crate::error::Error;
 use crate::formats::npy::{sidecar_path, NpySidecar};
-use crate::formats::resume::{check_partial, ExpectedBytes};
+use crate::formats::resume::{check_partial, check_records, ExpectedBytes, PartialScan};
 use crate::formats::{AnySink, FileMetadata, Format, RecordSink};
 use crate::params::{Hash, Params};
 use crate::stats::{Statistics, StatsAccumulator};
@@ -66,6 +69,8 @@ pub struct WriteSummary {
 struct Tracked {
     out: Out,
     hash: Option<Sha256>,
+    /// XXH3-128 of the bytes, for checkpoints (a file written through a partial file).
+    content: Option<Xxh3>,
     bytes: u64,
 }
 
@@ -81,6 +86,9 @@ impl Write for Tracked {
             Out::Writer(w) => w.write(buf)?,
         };
         if let Some(h) = self.hash.as_mut() {
+            h.update(&buf[..n]);
+        }
+        if let Some(h) = self.content.as_mut() {
             h.update(&buf[..n]);
         }
         self.bytes += n as u64;
@@ -100,8 +108,13 @@ impl Write for Tracked {
 /// generate them twice).
 pub trait Rerun: ExpectedBytes {
     /// The statistics, accumulated in id order, of the first `records` records; they
-    /// are among those already produced through [`ExpectedBytes::records`].
+    /// are among those already produced through [`ExpectedBytes::records`], or those
+    /// given to [`Rerun::start_after`].
     fn statistics(&mut self, records: u64) -> StatsAccumulator;
+
+    /// The first `records` records are kept on a checkpoint's word, with statistics
+    /// `stats`: the check continues after them.
+    fn start_after(&mut self, records: u64, stats: StatsAccumulator);
 }
 
 /// One output of records: header, records in order, statistics, end.
@@ -138,6 +151,15 @@ pub struct RecordFile {
     /// The metadata of a `.npy` file's sidecar (a `.npy` file written through a
     /// partial file only).
     sidecar: Option<FileMetadata>,
+    /// Checkpoints (a file written through a partial file only).
+    checkpoints: Option<Checkpoints>,
+}
+
+/// When and with which settings digest a [`RecordFile`] saves its next checkpoint.
+struct Checkpoints {
+    settings: Hash,
+    /// The byte count at which the next one is due.
+    next: u64,
 }
 
 /// The metadata for the sidecar of a `.npy` output at `partial`, if it is one.
@@ -162,9 +184,11 @@ impl RecordFile {
             ),
         };
         let sidecar = sidecar_of(options, partial.as_deref());
+        let checkpoints = checkpoints_of(options, partial.as_deref(), &name)?;
         let tracked = Tracked {
             out,
             hash: (options.checksum || sidecar.is_some()).then(Sha256::new),
+            content: checkpoints.as_ref().map(|_| Xxh3::new()),
             bytes: 0,
         };
         let sink = AnySink::new(options.format, tracked, &options.metadata)
@@ -177,13 +201,19 @@ impl RecordFile {
             name,
             partial,
             sidecar,
+            checkpoints,
         })
     }
 
     /// Continues the `<path>.partial` an interrupted run left, keeping it only as far as
-    /// its bytes are exactly what `rerun` encodes (see
-    /// [`check_partial`](crate::formats::resume::check_partial)), with the statistics
-    /// `rerun` gives for the kept records. `None` when there is no partial file.
+    /// its bytes are exactly what `rerun` encodes, with the statistics `rerun` gives for
+    /// the kept records. `None` when there is no partial file.
+    ///
+    /// The bytes a valid checkpoint record vouches for (its claims checked against the
+    /// run, and its digest against the bytes: see [`crate::checkpoint`]) are kept at
+    /// reading speed, with the record's statistics; the records after them, or all of
+    /// them without such a record, are checked by
+    /// [`check_partial`](crate::formats::resume::check_partial).
     pub fn resume(
         path: &Path,
         options: &WriteOptions,
@@ -196,19 +226,28 @@ impl RecordFile {
         let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
         let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
             .map_err(|e| Error::io(&partial, e))?;
-        let reader = io::BufReader::new(file.read_partial()?);
-        let scan = check_partial(reader, &partial, &header, count, &mut *rerun)?;
         let sidecar = sidecar_of(options, Some(&partial));
-        let mut hash = (options.checksum || sidecar.is_some()).then(Sha256::new);
-        if let Some(h) = hash.as_mut() {
-            let mut kept = file.read_partial()?.take(scan.valid_len);
-            io::copy(&mut kept, &mut HashWriter(h)).map_err(|e| Error::io(&partial, e))?;
-        }
+        let expected = Expected {
+            statistics: options.statistics,
+            settings: settings_digest(
+                options.format,
+                options.statistics,
+                &options.metadata,
+                &header,
+            ),
+            count,
+            header: header.len() as u64,
+            sha: options.checksum || sidecar.is_some(),
+        };
+        let kept = by_checkpoint(&file, path, &partial, &expected)?;
+        let scan = check(&file, &partial, &header, count, rerun, kept.as_ref())?;
+        let (content, hash) = hash_kept(&file, &partial, kept, scan.valid_len, expected.sha)?;
         file.keep(scan.valid_len)?;
         file.keep_partial_on_drop(options.keep_partial);
         let tracked = Tracked {
             out: Out::File(file),
             hash,
+            content: Some(content),
             bytes: scan.valid_len,
         };
         let sink = if scan.valid_len > 0 {
@@ -225,7 +264,41 @@ impl RecordFile {
             name: path.to_path_buf(),
             partial: Some(partial),
             sidecar,
+            checkpoints: Some(Checkpoints {
+                settings: expected.settings,
+                next: scan.valid_len + CHECKPOINT_EVERY,
+            }),
         }))
+    }
+
+    /// Saves a checkpoint when one is due: called between records, when every byte
+    /// counted is a whole record's.
+    fn checkpoint_if_due(&mut self) -> Result<(), Error> {
+        let Some(due) = self.checkpoints.as_mut() else {
+            return Ok(());
+        };
+        let tracked = self.sink.get_mut();
+        if tracked.bytes < due.next {
+            return Ok(());
+        }
+        due.next = tracked.bytes + CHECKPOINT_EVERY;
+        let record = Checkpoint {
+            settings: due.settings,
+            records: self.records,
+            bytes: tracked.bytes,
+            xxh3: format!(
+                "{:032x}",
+                tracked.content.as_ref().map_or(0, Xxh3::digest128)
+            ),
+            statistics: self
+                .stats
+                .as_ref()
+                .map(|s| crate::seeding::encode_hex(&s.to_bytes())),
+        };
+        match &mut tracked.out {
+            Out::File(f) => f.checkpoint(serde_json::to_vec(&record).unwrap_or_default()),
+            Out::Writer(_) => Ok(()),
+        }
     }
 
     /// Writes one record.
@@ -237,7 +310,8 @@ impl RecordFile {
         self.records += 1;
         self.sink
             .write_record(record)
-            .map_err(|e| Error::io(&self.name, e))
+            .map_err(|e| Error::io(&self.name, e))?;
+        self.checkpoint_if_due()
     }
 
     /// Writes records in order.
@@ -277,7 +351,8 @@ impl RecordFile {
         self.records += chunk.records;
         self.sink
             .append_encoded(&chunk.bytes, chunk.records)
-            .map_err(|e| Error::io(&self.name, e))
+            .map_err(|e| Error::io(&self.name, e))?;
+        self.checkpoint_if_due()
     }
 
     /// Bytes written so far (a resumed file's kept bytes included).
@@ -345,6 +420,74 @@ impl RecordFile {
     }
 }
 
+/// The checkpoints of a file written through a partial file with `options`.
+fn checkpoints_of(
+    options: &WriteOptions,
+    partial: Option<&Path>,
+    name: &Path,
+) -> Result<Option<Checkpoints>, Error> {
+    if partial.is_none() {
+        return Ok(None);
+    }
+    let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
+        .map_err(|e| Error::io(name, e))?;
+    Ok(Some(Checkpoints {
+        settings: settings_digest(
+            options.format,
+            options.statistics,
+            &options.metadata,
+            &header,
+        ),
+        next: CHECKPOINT_EVERY,
+    }))
+}
+
+/// Checks the partial file: after what a checkpoint vouched for (`kept`), or whole.
+fn check(
+    file: &AtomicFile,
+    partial: &Path,
+    header: &[u8],
+    count: u64,
+    rerun: &mut dyn Rerun,
+    kept: Option<&Kept>,
+) -> Result<PartialScan, Error> {
+    let mut input = file.read_partial()?;
+    let Some(kept) = kept else {
+        return check_partial(io::BufReader::new(input), partial, header, count, rerun);
+    };
+    rerun.start_after(kept.records, kept.stats.clone());
+    input
+        .seek(io::SeekFrom::Start(kept.bytes))
+        .map_err(|e| Error::io(partial, e))?;
+    let scan = PartialScan {
+        valid_len: kept.bytes,
+        records: kept.records,
+    };
+    check_records(io::BufReader::new(input), partial, scan, count, rerun)
+}
+
+/// The XXH3-128 (and with `sha`, the SHA-256) of the first `len` bytes of the
+/// partial file, continuing the digests of what a checkpoint vouched for.
+fn hash_kept(
+    file: &AtomicFile,
+    partial: &Path,
+    kept: Option<Kept>,
+    len: u64,
+    sha: bool,
+) -> Result<(Xxh3, Option<Sha256>), Error> {
+    let (mut content, mut hash, from) = match kept {
+        Some(k) => (k.content, k.sha, k.bytes),
+        None => (Xxh3::new(), sha.then(Sha256::new), 0),
+    };
+    let mut input = file.read_partial()?;
+    input
+        .seek(io::SeekFrom::Start(from))
+        .map_err(|e| Error::io(partial, e))?;
+    hash_prefix(input, len.saturating_sub(from), &mut content, hash.as_mut())
+        .map_err(|e| Error::io(partial, e))?;
+    Ok((content, hash))
+}
+
 /// Commits a `.npy` array with its sidecar, as one [`Commit`]: both are written and
 /// fsynced before either is renamed, and the sidecar takes its name first, so whoever
 /// finds the array finds its sidecar; a failure leaves neither.
@@ -354,18 +497,4 @@ pub(crate) fn commit_with_sidecar(array: AtomicFile, sidecar: &NpySidecar) -> Re
     side.write_all(&sidecar.to_json())
         .map_err(|e| Error::io(&path, e))?;
     Commit::new().with(side).with(array).run()
-}
-
-/// `io::Write` into a hasher.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }

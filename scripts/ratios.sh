@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The ratios of docs/PERFORMANCE.md, measured side by side in one run, each against
+# its floor:
+#
+#   main job   `dpa generate -n N -o x.jsonl` (statistics, real file, 2 threads)
+#              against `--format bincode --no-stats -o /dev/null` (the kernel-bound
+#              rate), and against the disk: `dd` copying the same bytes (from the page
+#              cache) to a new file with fdatasync, the least time an atomic write of
+#              them can take here. JSON Lines to /dev/null shows the CPU side alone.
+#   resume     the main job killed (SIGKILL) when its partial file reaches 70% of the
+#              final size, then `--resume`d, against the uninterrupted main job; the
+#              resumed file must equal the uninterrupted one byte for byte.
+#   shared     `mpirun -n 2 dpa-mpi generate -n M -o x.npy` (one shared file) against
+#              `--format npy --output-dir` (shards), 1 thread per rank; skipped without
+#              dpa-mpi (cargo build --release --features mpi) or mpirun.
+#
+#   scripts/ratios.sh [-n N] [-r REPEATS] [--dir DIR] [--mpi-n M]
+#
+# Defaults: N = 6,000,000, M = 4,000,000, 3 repeats; every case runs once per repeat,
+# interleaved, after `sync`; the table shows medians and the ratios of the medians.
+# Outputs go to DIR (default: a fresh folder under $TMPDIR, which must be on the disk
+# being measured) and are removed at the end.
+set -euo pipefail
+mpi_n=4000000
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --mpi-n) mpi_n="$2"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+# shellcheck source=scripts/figures-options.sh
+source "$(dirname "$0")/figures-options.sh" ${args[@]+"${args[@]}"}
+[[ " ${args[*]-} " == *" -n "* ]] || n=6000000
+dpa=target/release/dpa
+mpi_bin=target/release/dpa-mpi
+[[ -x "$dpa" ]] || { echo "no $dpa: cargo build --release" >&2; exit 2; }
+dir="${dir:-$(mktemp -d "${TMPDIR:-/tmp}/dpa-ratios.XXXXXX")}"
+mkdir -p "$dir"
+results="$dir/results.tsv"
+: > "$results"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+
+# Runs "$@" after sync; records its wall time under case $1.
+timed() {
+  local name="$1"; shift
+  sync
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@"
+  t1=$(date +%s.%N)
+  printf '%s\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" >> "$results"
+}
+
+# The main job, killed when its partial file holds 70% of $full bytes.
+kill_at_70() {
+  "$dpa" generate -q -n "$n" --threads 2 -o "$dir/r.jsonl" &
+  local pid=$! size
+  while kill -0 "$pid" 2>/dev/null; do
+    size=$(stat -c %s "$dir/r.jsonl.partial" 2>/dev/null || echo 0)
+    if (( size * 10 >= full * 7 )); then kill -9 "$pid"; break; fi
+    sleep 0.01
+  done
+  wait "$pid" 2>/dev/null || true
+  [[ -e "$dir/r.jsonl.partial" && ! -e "$dir/r.jsonl" ]] || { echo "the run ended before 70%" >&2; exit 1; }
+}
+
+have_mpi=0
+[[ -x "$mpi_bin" ]] && command -v mpirun >/dev/null && have_mpi=1
+for ((r = 0; r < reps; r++)); do
+  timed baseline "$dpa" generate -q -n "$n" --threads 2 --format bincode --no-stats -o /dev/null
+  rm -f "$dir/x.jsonl"
+  timed main "$dpa" generate -q -n "$n" --threads 2 -o "$dir/x.jsonl"
+  full=$(stat -c %s "$dir/x.jsonl")
+  timed disk dd if="$dir/x.jsonl" of="$dir/copy" bs=4M conv=fdatasync status=none
+  rm -f "$dir/copy"
+  timed jsonl-null "$dpa" generate -q -n "$n" --threads 2 --format jsonl -o /dev/null
+  rm -f "$dir/r.jsonl"*
+  kill_at_70
+  timed resume "$dpa" generate -q -n "$n" --threads 2 -o "$dir/r.jsonl" --resume
+  cmp "$dir/r.jsonl" "$dir/x.jsonl" || { echo "the resumed file differs" >&2; exit 1; }
+  rm -f "$dir/r.jsonl" "$dir/x.jsonl"
+  if (( have_mpi )); then
+    timed shared mpirun -n 2 "$mpi_bin" generate -q -n "$mpi_n" -t 1 -o "$dir/s.npy"
+    rm -f "$dir/s.npy" "$dir/s.npy.json"
+    timed shards mpirun -n 2 "$mpi_bin" generate -q -n "$mpi_n" -t 1 --format npy --output-dir "$dir/run"
+    rm -rf "$dir/run"
+  fi
+done
+
+median() {
+  awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$results" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
+}
+ratio() { echo "$1 / $2" | bc -l; }
+base=$(median baseline); main=$(median main); disk=$(median disk)
+null=$(median jsonl-null); resume=$(median resume)
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+echo "machine: $cpu, $(nproc) cores; N = $n, median of $reps"
+printf '%-58s %9s %8s\n' case seconds ratio
+printf '%-58s %9.2f %8s\n' "baseline: bincode --no-stats -> /dev/null" "$base" ""
+printf '%-58s %9.2f %8.2f\n' "main job: jsonl + stats -> file (rate / baseline rate)" "$main" "$(ratio "$base" "$main")"
+printf '%-58s %9.2f %8.2f\n' "jsonl + stats -> /dev/null (rate / baseline rate)" "$null" "$(ratio "$base" "$null")"
+printf '%-58s %9.2f %8.2f\n' "disk: dd of the same bytes, fdatasync (main job / disk)" "$disk" "$(ratio "$main" "$disk")"
+printf '%-58s %9.2f %8.2f\n' "resume after SIGKILL at 70% (time / main job time)" "$resume" "$(ratio "$resume" "$main")"
+if (( have_mpi )); then
+  shared=$(median shared); shards=$(median shards)
+  printf '%-58s %9.2f %8s\n' "npy shards, mpirun -n 2, N = $mpi_n" "$shards" ""
+  printf '%-58s %9.2f %8.2f\n' "shared .npy, mpirun -n 2 (time / shards time)" "$shared" "$(ratio "$shared" "$shards")"
+else
+  echo "shared file: skipped (no $mpi_bin or mpirun)"
+fi
+rm -rf "$dir"

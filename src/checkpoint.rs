@@ -1,0 +1,180 @@
+//! Checkpoints of a partial file: fsynced records, written beside `<path>.partial`
+//! while it grows, of how many records its first bytes hold, their content digest and
+//! their statistics, so that `--resume` keeps them at reading speed instead of
+//! generating them again to compare.
+//!
+//! # Protocol
+//!
+//! 1. Every [`CHECKPOINT_EVERY`] bytes, the writer flushes its buffer and hands a
+//!    [`Checkpoint`] of that moment to the file's background writeback thread.
+//! 2. That thread makes the partial file's data durable (`fdatasync`), then writes the
+//!    record to `<record>.tmp`, fsyncs it and renames it over `<path>.partial.progress`
+//!    ([`write_record`]). A record therefore never claims bytes that are not on disk.
+//!    A checkpoint offered while the previous one is still being saved is dropped: the
+//!    next covers it.
+//! 3. A resume reads the record ([`read_record`], bounded, a regular file only), checks
+//!    its settings digest against the run's, that it claims no more records than the
+//!    run writes nor more bytes than the partial file has, and that its statistics
+//!    hold exactly its record count; it then reads the claimed bytes back and compares
+//!    their XXH3-128 digest. Only then are they kept, and the records after them are
+//!    checked as without a record (regenerated and compared). Any failed check drops
+//!    the record, never the run: the whole partial file is then checked record by
+//!    record.
+//! 4. The record is removed when the file is committed, and with the partial file
+//!    when a run that does not keep it fails.
+//!
+//! The digest guards against torn writes, lost writes, bit flips and another run's
+//! file; it is not a signature (docs/GUIDE.md, "what --resume trusts").
+
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::params::Hash;
+
+/// Bytes written between two checkpoints (each also a background `fdatasync`).
+pub const CHECKPOINT_EVERY: u64 = 64 << 20;
+
+/// The largest checkpoint record read (a real one is about 17 KiB, most of it the
+/// statistics).
+const MAX_RECORD: u64 = 64 << 10;
+
+/// What a checkpoint record says: the first `records` records of the run with
+/// `settings` are the first `bytes` bytes of the partial file, whose XXH3-128 is
+/// `xxh3`; `statistics` is their accumulator (`StatsAccumulator::to_bytes`, hex) when
+/// the run keeps statistics.
+///
+/// # Examples
+///
+/// ```
+/// use dpa::checkpoint::Checkpoint;
+/// let c = Checkpoint { settings: dpa::Hash([7; 32]), records: 2, bytes: 10, xxh3: "0".repeat(32), statistics: None };
+/// let text = serde_json::to_string(&c).unwrap();
+/// assert_eq!(serde_json::from_str::<Checkpoint>(&text).unwrap(), c);
+/// assert_eq!(c.content_digest(), Some(0));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint {
+    /// Digest of everything that decides the file's bytes (format, metadata, header).
+    pub settings: Hash,
+    /// Records in the checkpointed bytes.
+    pub records: u64,
+    /// Bytes checkpointed, from the start of the file.
+    pub bytes: u64,
+    /// XXH3-128 of those bytes, 32 lowercase hex digits.
+    pub xxh3: String,
+    /// The statistics of those records, as hex of `StatsAccumulator::to_bytes`.
+    #[serde(default)]
+    pub statistics: Option<String>,
+}
+
+impl Checkpoint {
+    /// [`Checkpoint::xxh3`] as a number; `None` unless it is exactly 32 hex digits.
+    pub fn content_digest(&self) -> Option<u128> {
+        let hex = self.xxh3.as_bytes();
+        if hex.len() != 32 || !hex.iter().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u128::from_str_radix(&self.xxh3, 16).ok()
+    }
+}
+
+/// The checkpoint record of the output `path`: `<path>.partial.progress`.
+///
+/// # Examples
+///
+/// ```
+/// let p = dpa::checkpoint::record_path(std::path::Path::new("out/x.jsonl"));
+/// assert_eq!(p, std::path::Path::new("out/x.jsonl.partial.progress"));
+/// ```
+pub fn record_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".partial.progress");
+    PathBuf::from(s)
+}
+
+/// Writes `text` to `record` so that a reader finds the old record or the new one,
+/// whole: `<record>.tmp` (never through a link), fsynced, renamed over `record`.
+pub(crate) fn write_record(record: &Path, text: &[u8]) -> io::Result<()> {
+    let mut tmp = record.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)?;
+    f.write_all(text)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, record)
+}
+
+/// The checkpoint at `record`, or `None` when there is none, or it is not a regular
+/// file, larger than any record, unreadable or not a checkpoint: a resume then checks
+/// the whole partial file, as without one.
+pub(crate) fn read_record(record: &Path) -> Option<Checkpoint> {
+    let file = crate::identity::open_regular(record, false).ok()??;
+    let mut text = Vec::new();
+    file.take(MAX_RECORD + 1).read_to_end(&mut text).ok()?;
+    if text.len() as u64 > MAX_RECORD {
+        return None;
+    }
+    serde_json::from_slice(&text).ok()
+}
+
+/// Removes the checkpoint record of `path` (and a torn `.tmp` of it), if any.
+pub(crate) fn remove_record(path: &Path) {
+    let record = record_path(path);
+    let mut tmp = record.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let _ = std::fs::remove_file(&record);
+    let _ = std::fs::remove_file(PathBuf::from(tmp));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_and_junk_or_oversize_is_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = record_path(&dir.path().join("x"));
+        assert_eq!(read_record(&record), None);
+        let c = Checkpoint {
+            settings: Hash([1; 32]),
+            records: 5,
+            bytes: 99,
+            xxh3: format!("{:032x}", 12345u128),
+            statistics: Some("00".into()),
+        };
+        write_record(&record, &serde_json::to_vec(&c).unwrap()).unwrap();
+        assert_eq!(read_record(&record), Some(c.clone()));
+        assert_eq!(c.content_digest(), Some(12345));
+        std::fs::write(&record, b"{\"settings\":").unwrap();
+        assert_eq!(read_record(&record), None);
+        let mut big = serde_json::to_vec(&c).unwrap();
+        big.resize(MAX_RECORD as usize + 10, b' ');
+        std::fs::write(&record, big).unwrap();
+        assert_eq!(read_record(&record), None);
+        for bad in [
+            "",
+            "zz",
+            &"0".repeat(31),
+            &"0".repeat(33),
+            &format!("+{}", "0".repeat(31)),
+        ] {
+            let c = Checkpoint {
+                xxh3: bad.into(),
+                ..c.clone()
+            };
+            assert_eq!(c.content_digest(), None, "{bad:?}");
+        }
+        remove_record(&dir.path().join("x"));
+        assert!(!record.exists());
+    }
+}
