@@ -515,6 +515,12 @@ fn a_killed_shared_job_resumes_to_the_same_bytes() {
         };
         assert_eq!(side(&out)["statistics"], side(&whole)["statistics"]);
         assert_eq!(side(&out)["sha256"], side(&whole)["sha256"]);
+        // The digest rank 0 computed while the ranks wrote is the file's.
+        let file_digest = {
+            use sha2::Digest as _;
+            dpa::Hash(sha2::Sha256::digest(std::fs::read(&out).unwrap()).into()).to_string()
+        };
+        assert_eq!(side(&out)["sha256"], file_digest.as_str());
         assert_eq!(
             names_in(dir.path()),
             ["cut.npy", "cut.npy.json", "whole.npy", "whole.npy.json"]

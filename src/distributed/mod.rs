@@ -4,6 +4,7 @@
 
 mod communicator;
 mod files;
+mod follow;
 mod job;
 mod local;
 mod manifest;

@@ -23,6 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::communicator::Communicator;
 use super::files::{hash_file, read_json, remove_stale};
+use super::follow::{Follower, Region, Target};
 use super::manifest::{build_manifest, manifest_of, Manifest, ShardEntry, ShardTimings};
 use super::plan::{host_name, GenerateJob, JobError};
 use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
@@ -105,6 +106,12 @@ pub(crate) fn run<C: Communicator>(
     };
     let (rows, work) = agree(comm, || open_rows(comm, job, &place, resumed))?;
     comm.barrier();
+    // Rank 0 hashes the file as the ranks make their rows durable (every rank has
+    // decided what it keeps by now, and removed a record it does not vouch for).
+    let mut claimed = claimed;
+    let follower = claimed
+        .as_mut()
+        .and_then(|file| follower(job, size, &place, &header, file));
     let t0 = comm.wtime();
     // A rank whose writing fails returns at once, without waiting in a collective for
     // the others to finish their shares: its caller aborts the job (MPI_Abort), which
@@ -117,7 +124,7 @@ pub(crate) fn run<C: Communicator>(
     let finished = match (claimed, all_stats, all_entries) {
         (Some(file), Some(stats), Some(entries)) => {
             let manifest = build_manifest(job, size, &stats, &entries)?;
-            finish(file, meta, &manifest)?;
+            finish(file, meta, &manifest, follower.and_then(Follower::finish))?;
             Some(manifest)
         }
         _ => None,
@@ -342,9 +349,12 @@ fn open_rows<C: Communicator>(
         },
         record,
     };
-    match resumed {
-        true => rows.recover()?,
-        false => remove_stale(&rows.record)?,
+    if resumed {
+        rows.recover()?;
+    }
+    if rows.done == 0 {
+        // No record, or one this rank does not vouch for: none may claim its rows.
+        remove_stale(&rows.record)?;
     }
     Ok((rows, work))
 }
@@ -387,29 +397,80 @@ fn write_rows<C: Communicator>(
     Ok((entry, rows.stats))
 }
 
+/// Rank 0's [`Follower`] of the file it claimed: every rank's region, in file order.
+fn follower(
+    job: &GenerateJob,
+    size: u64,
+    place: &Place<'_>,
+    header: &[u8],
+    file: &mut AtomicFile,
+) -> Option<Follower> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.file().ok()?.metadata().ok()?;
+    let mut regions = Vec::new();
+    for rank in 0..size {
+        let (first, count, _) = job.shard(rank, size).ok()?;
+        regions.push(Region {
+            record: progress_path(place.path, rank, size),
+            expected: Progress {
+                settings: job.settings_digest(size),
+                rank,
+                world_size: size,
+                start: first,
+                end: first + count,
+                rows: 0,
+                sha256: Hash::default(),
+            },
+            offset: place.offset + (first - job.start_id) * place.width,
+        });
+    }
+    let target = Target {
+        partial: partial_path(place.path),
+        id: (meta.dev(), meta.ino()),
+        header: header.to_vec(),
+        width: place.width,
+    };
+    Follower::start(target, regions)
+}
+
 /// Rank 0, once every rank's rows are on disk: the file's digest, the sidecar, the
 /// file in place, and no progress record of any run left beside it.
 ///
-/// The digest is read through a handle opened now, after every rank closed its own:
-/// on a network file system (NFS) a handle opened before the other nodes wrote may be
-/// served stale pages. It must be the same file rank 0 created.
-fn finish(mut file: AtomicFile, meta: FileMetadata, manifest: &Manifest) -> Result<(), Error> {
+/// The digest is the one the [`Follower`] computed while the ranks wrote (`followed`),
+/// or, when it could not vouch for every byte, read now through a handle opened after
+/// every rank closed its own: on a network file system (NFS) a handle opened before
+/// the other nodes wrote may be served stale pages. It must be the same file rank 0
+/// created.
+fn finish(
+    mut file: AtomicFile,
+    meta: FileMetadata,
+    manifest: &Manifest,
+    followed: Option<(u64, Hash)>,
+) -> Result<(), Error> {
     let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
-    let fresh = crate::identity::open_regular(&partial, false)?
-        .filter(|f| same_file(f, file.file().ok()))
-        .ok_or_else(|| {
-            Error::io(
-                &partial,
-                std::io::Error::other("was replaced while the ranks wrote it"),
-            )
-        })?;
-    let (bytes, sha256) = hash_file(&fresh, &partial)?;
+    let (bytes, sha256) = match followed {
+        Some(digest) => digest,
+        None => read_back(&mut file, &partial)?,
+    };
     let mut sidecar = NpySidecar::new(meta, manifest.statistics, bytes, sha256);
     sidecar.ranks = serde_json::to_value(&manifest.shards).ok();
     let path = file.path().to_path_buf();
     crate::write::commit_with_sidecar(file, &sidecar)?;
     remove_progress_records(&path);
     Ok(())
+}
+
+/// The size and SHA-256 of the partial file, read through a handle opened now.
+fn read_back(file: &mut AtomicFile, partial: &Path) -> Result<(u64, Hash), Error> {
+    let fresh = crate::identity::open_regular(partial, false)?
+        .filter(|f| same_file(f, file.file().ok()))
+        .ok_or_else(|| {
+            Error::io(
+                partial,
+                std::io::Error::other("was replaced while the ranks wrote it"),
+            )
+        })?;
+    hash_file(&fresh, partial)
 }
 
 /// Whether `a` and `b` are the same file (device and inode).
