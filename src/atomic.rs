@@ -444,6 +444,12 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
+        // The writeback thread holds a handle (and so the lock) and may still save a
+        // checkpoint: it ends first, so that a resume in this same process finds the
+        // file free, and no record is saved after the partial file is removed.
+        if let Some(w) = self.writeback.take() {
+            let _ = w.finish();
+        }
         if let (Some(out), Some(partial)) = (self.out.take(), &self.partial) {
             if self.keep_partial {
                 let _ = out.into_inner().map(|f| f.sync_all());

@@ -15,11 +15,16 @@
 //! 3. A resume reads the record ([`read_record`], bounded, a regular file only), checks
 //!    its settings digest against the run's, that it claims no more records than the
 //!    run writes nor more bytes than the partial file has, and that its statistics
-//!    hold exactly its record count; it then reads the claimed bytes back and compares
-//!    their XXH3-128 digest. Only then are they kept, and the records after them are
-//!    checked as without a record (regenerated and compared). Any failed check drops
-//!    the record, never the run: the whole partial file is then checked record by
-//!    record.
+//!    hold exactly its record count. The records after the checkpointed bytes are
+//!    checked as without a record (regenerated and compared); the checkpointed bytes
+//!    are read back and compared with the record's XXH3-128 digests, one per segment
+//!    (a run that resumed starts a new segment where its checkpoint ended). Where the
+//!    file's SHA-256 is wanted too (a `.npy` sidecar, a manifest) they are read before
+//!    the run goes on; otherwise on a helper thread while it goes on, and the run
+//!    commits only once they match. A record whose claims fail is ignored and the
+//!    whole partial file is checked record by record, as without one; bytes that do not
+//!    match its digests fail the run (exit 1), the record removed and the partial file
+//!    kept, so that `--resume` again checks every record.
 //! 4. The record is removed when the file is committed, and with the partial file
 //!    when a run that does not keep it fails.
 //!
@@ -36,25 +41,41 @@ use serde::{Deserialize, Serialize};
 use crate::params::Hash;
 
 /// Bytes written between two checkpoints (each also a background `fdatasync`).
-pub const CHECKPOINT_EVERY: u64 = 64 << 20;
+pub const CHECKPOINT_EVERY: u64 = 16 << 20;
 
 /// The largest checkpoint record read (a real one is about 17 KiB, most of it the
 /// statistics).
 const MAX_RECORD: u64 = 64 << 10;
 
+/// Segments a record may hold: one, plus one per resume of the run (a resume that
+/// would go beyond reads the bytes and starts again from one).
+pub const MAX_SEGMENTS: usize = 32;
+
+/// One stretch of checkpointed bytes: from the previous segment's end (or 0) to `end`,
+/// with their XXH3-128 digest in 32 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    /// Where the segment ends (bytes from the start of the file).
+    pub end: u64,
+    /// XXH3-128 of the segment's bytes.
+    pub xxh3: String,
+}
+
 /// What a checkpoint record says: the first `records` records of the run with
-/// `settings` are the first `bytes` bytes of the partial file, whose XXH3-128 is
-/// `xxh3`; `statistics` is their accumulator (`StatsAccumulator::to_bytes`, hex) when
-/// the run keeps statistics.
+/// `settings` are the first `bytes` bytes of the partial file, cut into `segments`
+/// with their digests; `statistics` is their accumulator (`StatsAccumulator::to_bytes`,
+/// hex) when the run keeps statistics.
 ///
 /// # Examples
 ///
 /// ```
-/// use dpa::checkpoint::Checkpoint;
-/// let c = Checkpoint { settings: dpa::Hash([7; 32]), records: 2, bytes: 10, xxh3: "0".repeat(32), statistics: None };
+/// use dpa::checkpoint::{Checkpoint, Segment};
+/// let segments = vec![Segment { end: 4, xxh3: "0".repeat(32) }, Segment { end: 10, xxh3: "f".repeat(32) }];
+/// let c = Checkpoint { settings: dpa::Hash([7; 32]), records: 2, bytes: 10, segments, statistics: None };
 /// let text = serde_json::to_string(&c).unwrap();
 /// assert_eq!(serde_json::from_str::<Checkpoint>(&text).unwrap(), c);
-/// assert_eq!(c.content_digest(), Some(0));
+/// assert_eq!(c.digests(), Some(vec![(0, 4, 0), (4, 10, u128::MAX)]));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,21 +86,32 @@ pub struct Checkpoint {
     pub records: u64,
     /// Bytes checkpointed, from the start of the file.
     pub bytes: u64,
-    /// XXH3-128 of those bytes, 32 lowercase hex digits.
-    pub xxh3: String,
+    /// The checkpointed bytes, in order, with their digests.
+    pub segments: Vec<Segment>,
     /// The statistics of those records, as hex of `StatsAccumulator::to_bytes`.
     #[serde(default)]
     pub statistics: Option<String>,
 }
 
 impl Checkpoint {
-    /// [`Checkpoint::xxh3`] as a number; `None` unless it is exactly 32 hex digits.
-    pub fn content_digest(&self) -> Option<u128> {
-        let hex = self.xxh3.as_bytes();
-        if hex.len() != 32 || !hex.iter().all(|b| b.is_ascii_hexdigit()) {
+    /// The segments as `(start, end, digest)`; `None` unless there are 1 to
+    /// [`MAX_SEGMENTS`] of them, each non-empty, in order, the last ending at
+    /// [`Checkpoint::bytes`], each digest exactly 32 hex digits.
+    pub fn digests(&self) -> Option<Vec<(u64, u64, u128)>> {
+        if self.segments.is_empty() || self.segments.len() > MAX_SEGMENTS {
             return None;
         }
-        u128::from_str_radix(&self.xxh3, 16).ok()
+        let mut start = 0;
+        let mut out = Vec::with_capacity(self.segments.len());
+        for s in &self.segments {
+            let hex = s.xxh3.as_bytes();
+            if s.end <= start || hex.len() != 32 || !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push((start, s.end, u128::from_str_radix(&s.xxh3, 16).ok()?));
+            start = s.end;
+        }
+        (start == self.bytes).then_some(out)
     }
 }
 
@@ -145,34 +177,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let record = record_path(&dir.path().join("x"));
         assert_eq!(read_record(&record), None);
+        let segment = |end: u64, xxh3: &str| Segment {
+            end,
+            xxh3: xxh3.into(),
+        };
         let c = Checkpoint {
             settings: Hash([1; 32]),
             records: 5,
             bytes: 99,
-            xxh3: format!("{:032x}", 12345u128),
+            segments: vec![segment(99, &format!("{:032x}", 12345u128))],
             statistics: Some("00".into()),
         };
         write_record(&record, &serde_json::to_vec(&c).unwrap()).unwrap();
         assert_eq!(read_record(&record), Some(c.clone()));
-        assert_eq!(c.content_digest(), Some(12345));
+        assert_eq!(c.digests(), Some(vec![(0, 99, 12345)]));
         std::fs::write(&record, b"{\"settings\":").unwrap();
         assert_eq!(read_record(&record), None);
         let mut big = serde_json::to_vec(&c).unwrap();
         big.resize(MAX_RECORD as usize + 10, b' ');
         std::fs::write(&record, big).unwrap();
         assert_eq!(read_record(&record), None);
-        for bad in [
-            "",
-            "zz",
-            &"0".repeat(31),
-            &"0".repeat(33),
-            &format!("+{}", "0".repeat(31)),
-        ] {
+        let zeros = "0".repeat(32);
+        let bad_segments = [
+            vec![],
+            vec![segment(99, "zz")],
+            vec![segment(99, &"0".repeat(31))],
+            vec![segment(99, &"0".repeat(33))],
+            vec![segment(99, &format!("+{}", "0".repeat(31)))],
+            vec![segment(98, &zeros)],
+            vec![
+                segment(50, &zeros),
+                segment(50, &zeros),
+                segment(99, &zeros),
+            ],
+            vec![segment(60, &zeros), segment(40, &zeros)],
+            vec![segment(99, &zeros); MAX_SEGMENTS + 1],
+        ];
+        for (i, segments) in bad_segments.into_iter().enumerate() {
             let c = Checkpoint {
-                xxh3: bad.into(),
+                segments,
                 ..c.clone()
             };
-            assert_eq!(c.content_digest(), None, "{bad:?}");
+            assert_eq!(c.digests(), None, "case {i}");
         }
         remove_record(&dir.path().join("x"));
         assert!(!record.exists());

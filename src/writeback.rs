@@ -134,7 +134,8 @@ impl Writeback {
 
 impl Drop for Writeback {
     fn drop(&mut self) {
-        // The helper ends after the writeback it may be doing; nobody needs to wait.
+        // The helper ends after the writeback it may be doing (an owner that must know
+        // when calls `finish`).
         self.tx = None;
     }
 }

@@ -1,17 +1,19 @@
 //! Checkpoints of a partial file (`dpa::checkpoint`): a run that dies after the first
 //! one resumes on its word — the bytes it vouches for are read, not regenerated — and
 //! a record whose claims do not hold is ignored, the whole partial file then checked
-//! record by record as without one.
+//! record by record as without one. Both ways of checking the digests are run: read
+//! before the run goes on (when the file's SHA-256 is wanted, `checksum`), and on a
+//! helper thread while it goes on (the run then fails if they do not match).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dpa::checkpoint::{record_path, Checkpoint, CHECKPOINT_EVERY};
+use dpa::checkpoint::{record_path, Checkpoint, Segment, CHECKPOINT_EVERY};
 use dpa::write::{generate_to, Destination, Generation, WriteOptions};
 use dpa::{Engine, EngineConfig, FileMetadata, Format, Generator, Preset, Seeding};
 
-/// Records in the run: about 97 MB of JSON Lines, past the first checkpoint.
-const N: u64 = 400_000;
+/// Records in the run: about 170 MB of JSON Lines, two checkpoints and more.
+const N: u64 = 700_000;
 /// The simulated crash: after this many records are in the file.
 const CRASH_AFTER: u64 = 330_000;
 
@@ -21,7 +23,7 @@ struct Run {
     options: WriteOptions,
 }
 
-fn run() -> Run {
+fn run(checksum: bool) -> Run {
     let engine = Engine::new(EngineConfig {
         threads: Some(2),
         ..Default::default()
@@ -33,7 +35,7 @@ fn run() -> Run {
         metadata: FileMetadata::for_config(generator.config().clone(), Some(N)),
         statistics: true,
         keep_partial: true,
-        checksum: true,
+        checksum,
     };
     Run {
         engine,
@@ -47,7 +49,7 @@ impl Run {
         &self,
         path: &Path,
         resume: bool,
-        crash: bool,
+        crash: Option<u64>,
     ) -> Result<dpa::write::GenerateSummary, dpa::Error> {
         let what = Generation {
             engine: &self.engine,
@@ -56,7 +58,7 @@ impl Run {
             ids: dpa::id_range(0, N).unwrap(),
         };
         let mut progress = |done: u64| {
-            if crash && done >= CRASH_AFTER {
+            if crash.is_some_and(|at| done >= at) {
                 panic!("simulated crash");
             }
         };
@@ -75,33 +77,49 @@ impl Run {
 /// What an uninterrupted run writes, and its statistics.
 fn uninterrupted(r: &Run, dir: &Path) -> (Vec<u8>, dpa::Statistics) {
     let path = dir.join("whole.jsonl");
-    let done = r.generate(&path, false, false).unwrap();
+    let done = r.generate(&path, false, None).unwrap();
     (
         std::fs::read(&path).unwrap(),
         done.write.statistics.unwrap(),
     )
 }
 
+/// Runs `path` (resumed or not) until it crashes after `at` records; returns its
+/// checkpoint record once the writeback thread has saved one past `min_bytes`.
+fn crash(r: &Run, path: &Path, resume: bool, at: u64, min_bytes: u64) -> Checkpoint {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        r.generate(path, resume, Some(at))
+    }));
+    assert!(
+        outcome.is_err(),
+        "the run was to crash: {:?}",
+        outcome
+            .as_ref()
+            .map(|r| r.as_ref().map(|s| s.write.records))
+    );
+    let record = record_path(path);
+    for _ in 0..400 {
+        if let Ok(text) = std::fs::read(&record) {
+            if let Ok(c) = serde_json::from_slice::<Checkpoint>(&text) {
+                if c.bytes >= min_bytes {
+                    return c;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no checkpoint past {min_bytes} bytes");
+}
+
 /// A run that died after its first checkpoint, with its last record torn: the partial
 /// file and the checkpoint record, read back.
 fn crashed(r: &Run, dir: &Path) -> (Vec<u8>, Checkpoint) {
     let path = dir.join("crashed.jsonl");
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        r.generate(&path, false, true)
-    }));
-    assert!(outcome.is_err(), "the run was to crash");
-    // The record is written by the file's writeback thread after its sync.
-    let record = record_path(&path);
-    for _ in 0..400 {
-        if record.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let checkpoint: Checkpoint = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    let checkpoint = crash(r, &path, false, CRASH_AFTER, CHECKPOINT_EVERY);
     let mut partial = std::fs::read(dpa::atomic::partial_path(&path)).unwrap();
     partial.truncate(partial.len() - 100);
-    assert!(checkpoint.bytes >= CHECKPOINT_EVERY && checkpoint.bytes < partial.len() as u64);
+    assert!(checkpoint.bytes < partial.len() as u64);
+    assert_eq!(checkpoint.segments.len(), 1);
     (partial, checkpoint)
 }
 
@@ -114,8 +132,11 @@ fn scenario(partial: &[u8], record: &Checkpoint) -> (tempfile::TempDir, PathBuf)
     (dir, path)
 }
 
-fn xxh3(bytes: &[u8]) -> String {
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+fn one_segment(bytes: &[u8]) -> Vec<Segment> {
+    vec![Segment {
+        end: bytes.len() as u64,
+        xxh3: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes)),
+    }]
 }
 
 /// Byte offset of a digit inside a float of record 5 (well inside the checkpoint).
@@ -132,9 +153,42 @@ fn digit_of_record_5(bytes: &[u8]) -> usize {
         + 14
 }
 
-#[test]
-fn checkpoints_are_kept_on_their_word_and_ignored_when_they_do_not_hold() {
-    let r = run();
+/// Records whose claims do not hold: each is ignored, and the full check runs.
+fn implausible(good: &Checkpoint, partial_len: u64) -> Vec<Checkpoint> {
+    let segments = |s: Vec<Segment>| Checkpoint {
+        segments: s,
+        ..good.clone()
+    };
+    let mut not_hex = good.segments.clone();
+    not_hex[0].xxh3 = "not hex".into();
+    vec![
+        Checkpoint {
+            records: N + 1,
+            ..good.clone()
+        },
+        Checkpoint {
+            bytes: partial_len + 1,
+            ..good.clone()
+        },
+        Checkpoint {
+            settings: dpa::Hash([0; 32]),
+            ..good.clone()
+        },
+        Checkpoint {
+            records: good.records - 1,
+            ..good.clone()
+        },
+        Checkpoint {
+            statistics: None,
+            ..good.clone()
+        },
+        segments(not_hex),
+        segments(Vec::new()),
+    ]
+}
+
+fn checkpoints_hold_or_are_caught(checksum: bool) {
+    let r = run(checksum);
     let base = tempfile::tempdir().unwrap();
     let (whole, statistics) = uninterrupted(&r, base.path());
     let (partial, good) = crashed(&r, base.path());
@@ -150,77 +204,93 @@ fn checkpoints_are_kept_on_their_word_and_ignored_when_they_do_not_hold() {
 
     // A record that holds: the file and its statistics equal an uninterrupted run's.
     let (dir, path) = scenario(&partial, &good);
-    let done = r.generate(&path, true, false).unwrap();
+    let done = r.generate(&path, true, None).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), whole);
     assert_eq!(done.write.statistics.unwrap(), statistics);
-    assert!(
-        done.write.resumed >= good.records,
-        "{} < {}",
-        done.write.resumed,
-        good.records
-    );
+    assert!(done.write.resumed >= good.records);
     assert!(
         !record_path(&path).exists(),
         "the record is removed at commit"
     );
     drop(dir);
 
-    // Records whose claims do not hold are ignored: the same bytes, by the full check.
-    let bad = [
-        Checkpoint {
-            xxh3: xxh3(b"other bytes"),
-            ..good.clone()
-        },
-        Checkpoint {
-            records: N + 1,
-            ..good.clone()
-        },
-        Checkpoint {
-            bytes: partial.len() as u64 + 1,
-            ..good.clone()
-        },
-        Checkpoint {
-            settings: dpa::Hash([0; 32]),
-            ..good.clone()
-        },
-        Checkpoint {
-            records: good.records - 1,
-            ..good.clone()
-        },
-        Checkpoint {
-            statistics: None,
-            ..good.clone()
-        },
-        Checkpoint {
-            xxh3: "not hex".into(),
-            ..good.clone()
-        },
-    ];
-    for (i, record) in bad.iter().enumerate() {
+    for (i, record) in implausible(&good, partial.len() as u64).iter().enumerate() {
         let (_dir, path) = scenario(&partial, record);
-        let done = r.generate(&path, true, false).unwrap();
+        let done = r.generate(&path, true, None).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), whole, "case {i}");
         assert_eq!(done.write.statistics.unwrap(), statistics, "case {i}");
     }
 
-    // A byte changed inside the checkpointed part: with the record's digest it no
-    // longer matches, and the full check refuses the file...
+    // Digests that do not match the bytes: read first (checksum), the record is
+    // ignored; checked while the run goes on, the run fails, the record is removed, and
+    // the next --resume checks every record.
+    let wrong = Checkpoint {
+        segments: one_segment(b"other bytes")
+            .into_iter()
+            .map(|s| Segment {
+                end: good.bytes,
+                ..s
+            })
+            .collect(),
+        ..good.clone()
+    };
+    let (_dir, path) = scenario(&partial, &wrong);
+    if !checksum {
+        let err = r.generate(&path, true, None).unwrap_err();
+        assert!(err.to_string().contains("checkpoint"), "{err}");
+        assert!(!record_path(&path).exists() && !path.exists());
+    }
+    r.generate(&path, true, None).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+
+    // A byte changed inside the checkpointed part is caught by the digest...
     let mut edited = partial.clone();
     let at = digit_of_record_5(&edited);
     edited[at] = if edited[at] == b'1' { b'2' } else { b'1' };
     let (_dir, path) = scenario(&edited, &good);
-    let err = r.generate(&path, true, false).unwrap_err();
+    if !checksum {
+        let err = r.generate(&path, true, None).unwrap_err();
+        assert!(err.to_string().contains("checkpoint"), "{err}");
+    }
+    let err = r.generate(&path, true, None).unwrap_err();
     assert!(err.to_string().contains("record 5"), "{err}");
 
-    // ...while a digest recomputed over the edit is believed: the kept bytes are read,
+    // ...while digests recomputed over the edit are believed: the kept bytes are read,
     // not regenerated (a digest is not a signature; `dpa verify` checks the records).
     let forged = Checkpoint {
-        xxh3: xxh3(&edited[..good.bytes as usize]),
+        segments: one_segment(&edited[..good.bytes as usize]),
         ..good.clone()
     };
     let (_dir, path) = scenario(&edited, &forged);
-    r.generate(&path, true, false).unwrap();
+    r.generate(&path, true, None).unwrap();
     let out = std::fs::read(&path).unwrap();
     let differs: Vec<usize> = (0..whole.len()).filter(|&i| out[i] != whole[i]).collect();
     assert_eq!(differs, vec![at]);
+}
+
+#[test]
+fn checkpoints_read_before_the_run_goes_on() {
+    checkpoints_hold_or_are_caught(true);
+}
+
+#[test]
+fn checkpoints_checked_while_the_run_goes_on() {
+    checkpoints_hold_or_are_caught(false);
+}
+
+/// A run resumed from a checkpoint and killed again saves checkpoints of two segments
+/// (the kept bytes, and what it wrote); resuming from those gives the same file.
+#[test]
+fn a_resumed_run_checkpoints_in_segments() {
+    let r = run(false);
+    let base = tempfile::tempdir().unwrap();
+    let (whole, statistics) = uninterrupted(&r, base.path());
+    let path = base.path().join("twice.jsonl");
+    let first = crash(&r, &path, false, CRASH_AFTER, CHECKPOINT_EVERY);
+    let second = crash(&r, &path, true, N - 10_000, first.bytes + CHECKPOINT_EVERY);
+    assert_eq!(second.segments.len(), 2, "{:?}", second.segments);
+    assert_eq!(second.segments[0], first.segments[0]);
+    let done = r.generate(&path, true, None).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+    assert_eq!(done.write.statistics.unwrap(), statistics);
 }

@@ -1,14 +1,17 @@
 //! What a resume keeps of a partial file on its checkpoint's word (see
 //! [`crate::checkpoint`]), and the digests of kept bytes.
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::thread::JoinHandle;
 
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::atomic::AtomicFile;
-use crate::checkpoint::{read_record, record_path, Checkpoint};
+use crate::checkpoint::{read_record, record_path, Checkpoint, Segment, MAX_SEGMENTS};
 use crate::error::Error;
 use crate::formats::{FileMetadata, Format};
 use crate::params::Hash;
@@ -32,14 +35,28 @@ pub(super) fn settings_digest(
     Hash(h.finalize().into())
 }
 
-/// The start of a partial file a checkpoint vouched for, and the digests of its bytes
-/// (to continue while the rest is written).
+/// The start of a partial file a checkpoint vouches for: its records, bytes,
+/// statistics and segments, the SHA-256 of its bytes when it was wanted, and the check
+/// of its digests when it still runs.
 pub(super) struct Kept {
     pub records: u64,
     pub bytes: u64,
     pub stats: StatsAccumulator,
-    pub content: Xxh3,
+    pub segments: Vec<Segment>,
     pub sha: Option<Sha256>,
+    pub pending: Option<Verifier>,
+}
+
+/// The check of a checkpoint's digests against the bytes, on a helper thread.
+pub(super) struct Verifier(JoinHandle<io::Result<bool>>);
+
+impl Verifier {
+    /// Whether every segment matched its digest (waits for the check).
+    pub(super) fn outcome(self) -> io::Result<bool> {
+        self.0
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the checkpoint check panicked")))
+    }
 }
 
 /// What the run being resumed expects of a checkpoint.
@@ -56,9 +73,10 @@ pub(super) struct Expected {
 }
 
 /// The part of `file` (the partial file `partial` of output `path`) that its checkpoint
-/// record vouches for, once every claim is checked against the run and the bytes;
-/// `None` when there is no record or any claim fails (the caller then checks the
-/// whole file). Only reading the file can fail.
+/// record vouches for, once every claim is checked against the run; `None` when there
+/// is no record, a claim fails, or (read now) a digest does not match. When neither
+/// the SHA-256 is wanted nor the segments are too many, the digests are checked on a
+/// helper thread ([`Kept::pending`]) while the run goes on.
 pub(super) fn by_checkpoint(
     file: &AtomicFile,
     path: &Path,
@@ -68,46 +86,94 @@ pub(super) fn by_checkpoint(
     let Some(record) = read_record(&record_path(path)) else {
         return Ok(None);
     };
-    let len = file
-        .read_partial()?
-        .metadata()
-        .map_err(|e| Error::io(partial, e))?
-        .len();
-    let Some((digest, stats)) = plausible(&record, expected, len) else {
+    let input = file.read_partial()?;
+    let len = input.metadata().map_err(|e| Error::io(partial, e))?.len();
+    let Some((digests, stats)) = plausible(&record, expected, len) else {
         return Ok(None);
     };
-    let mut content = Xxh3::new();
-    let mut sha = expected.sha.then(Sha256::new);
-    let read = hash_prefix(
-        file.read_partial()?,
-        record.bytes,
-        &mut content,
-        sha.as_mut(),
-    )
-    .map_err(|e| Error::io(partial, e))?;
-    if read != record.bytes || content.digest128() != digest {
-        return Ok(None);
-    }
-    Ok(Some(Kept {
+    let mut kept = Kept {
         records: record.records,
         bytes: record.bytes,
         stats,
-        content,
-        sha,
-    }))
+        segments: record.segments,
+        sha: None,
+        pending: None,
+    };
+    if !expected.sha && digests.len() < MAX_SEGMENTS {
+        let check = std::thread::Builder::new()
+            .name("dpa-checkpoint".into())
+            .spawn(move || check_segments(&input, &digests))
+            .map_err(|e| Error::io(partial, e))?;
+        kept.pending = Some(Verifier(check));
+        return Ok(Some(kept));
+    }
+    // Read now: each segment checked, the SHA-256 and one digest of the whole taken.
+    let mut whole = Xxh3::new();
+    let mut sha = expected.sha.then(Sha256::new);
+    for &(start, end, digest) in &digests {
+        let mut segment = Xxh3::new();
+        hash_span(&input, start, end, &mut |b| {
+            segment.update(b);
+            whole.update(b);
+            if let Some(h) = sha.as_mut() {
+                h.update(b);
+            }
+        })
+        .map_err(|e| Error::io(partial, e))?;
+        if segment.digest128() != digest {
+            return Ok(None);
+        }
+    }
+    kept.segments = vec![segment_of(kept.bytes, &whole)];
+    kept.sha = sha;
+    Ok(Some(kept))
 }
 
-/// The record's digest and statistics, when its claims fit the run and a file of
+/// The segment ending at `end` whose bytes `content` hashed.
+pub(super) fn segment_of(end: u64, content: &Xxh3) -> Segment {
+    Segment {
+        end,
+        xxh3: format!("{:032x}", content.digest128()),
+    }
+}
+
+/// Whether every segment of `input` matches its digest.
+fn check_segments(input: &File, digests: &[(u64, u64, u128)]) -> io::Result<bool> {
+    for &(start, end, digest) in digests {
+        let mut h = Xxh3::new();
+        hash_span(input, start, end, &mut |b| h.update(b))?;
+        if h.digest128() != digest {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Feeds bytes `start..end` of `input` to `feed`; a file shorter than `end` is an
+/// error.
+fn hash_span(input: &File, start: u64, end: u64, feed: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = start;
+    while at < end {
+        let n = (end - at).min(buf.len() as u64) as usize;
+        input.read_exact_at(&mut buf[..n], at)?;
+        feed(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(())
+}
+
+/// The record's segments and statistics, when its claims fit the run and a file of
 /// `len` bytes.
 fn plausible(
     record: &Checkpoint,
     expected: &Expected,
     len: u64,
-) -> Option<(u128, StatsAccumulator)> {
+) -> Option<(Vec<(u64, u64, u128)>, StatsAccumulator)> {
     let fits = record.settings == expected.settings
         && record.records <= expected.count
         && (expected.header..=len).contains(&record.bytes);
-    let digest = record.content_digest().filter(|_| fits)?;
+    let digests = record.digests().filter(|_| fits)?;
     let stats = match (&record.statistics, expected.statistics) {
         (Some(hex), true) => crate::seeding::decode_hex(hex)
             .and_then(|b| StatsAccumulator::from_bytes(&b))
@@ -115,7 +181,7 @@ fn plausible(
         (None, false) => StatsAccumulator::new(),
         _ => return None,
     };
-    Some((digest, stats))
+    Some((digests, stats))
 }
 
 /// Feeds the first `len` bytes of `input` to `content` (and `sha`); returns the bytes

@@ -7,9 +7,11 @@ use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::encoded::EncodedChunk;
-use super::kept::{by_checkpoint, hash_prefix, settings_digest, Expected, Kept};
+use super::kept::{
+    by_checkpoint, hash_prefix, segment_of, settings_digest, Expected, Kept, Verifier,
+};
 use crate::atomic::AtomicFile;
-use crate::checkpoint::{Checkpoint, CHECKPOINT_EVERY};
+use crate::checkpoint::{Checkpoint, Segment, CHECKPOINT_EVERY};
 use crate::commit::Commit;
 use crate::error::Error;
 use crate::formats::npy::{sidecar_path, NpySidecar};
@@ -155,11 +157,17 @@ pub struct RecordFile {
     checkpoints: Option<Checkpoints>,
 }
 
-/// When and with which settings digest a [`RecordFile`] saves its next checkpoint.
+/// When and with which settings digest a [`RecordFile`] saves its next checkpoint, the
+/// segments before the one being written, and the check of a resumed checkpoint's
+/// digests while it still runs.
 struct Checkpoints {
     settings: Hash,
     /// The byte count at which the next one is due.
     next: u64,
+    /// The segments a resumed checkpoint held (the current one, hashed by
+    /// [`Tracked::content`], starts where they end).
+    segments: Vec<Segment>,
+    pending: Option<Verifier>,
 }
 
 /// The metadata for the sidecar of a `.npy` output at `partial`, if it is one.
@@ -239,8 +247,13 @@ impl RecordFile {
             header: header.len() as u64,
             sha: options.checksum || sidecar.is_some(),
         };
-        let kept = by_checkpoint(&file, path, &partial, &expected)?;
+        let mut kept = by_checkpoint(&file, path, &partial, &expected)?;
         let scan = check(&file, &partial, &header, count, rerun, kept.as_ref())?;
+        let pending = kept.as_mut().and_then(|k| k.pending.take());
+        let segments = kept
+            .as_ref()
+            .map(|k| k.segments.clone())
+            .unwrap_or_default();
         let (content, hash) = hash_kept(&file, &partial, kept, scan.valid_len, expected.sha)?;
         file.keep(scan.valid_len)?;
         file.keep_partial_on_drop(options.keep_partial);
@@ -267,8 +280,36 @@ impl RecordFile {
             checkpoints: Some(Checkpoints {
                 settings: expected.settings,
                 next: scan.valid_len + CHECKPOINT_EVERY,
+                segments,
+                pending,
             }),
         }))
+    }
+
+    /// Waits for the check of a resumed checkpoint's digests. Bytes that do not match
+    /// fail the run: the partial file is kept, and its checkpoint records removed (after
+    /// the writeback thread saved its last), so that `--resume` again checks every
+    /// record.
+    fn checkpoint_held(&mut self) -> Result<(), Error> {
+        let Some(verifier) = self.checkpoints.as_mut().and_then(|c| c.pending.take()) else {
+            return Ok(());
+        };
+        let partial = self.partial.clone().unwrap_or_else(|| self.name.clone());
+        let held = verifier.outcome().map_err(|e| Error::io(&partial, e))?;
+        if held {
+            return Ok(());
+        }
+        self.checkpoints = None;
+        if let Out::File(f) = &mut self.sink.get_mut().out {
+            f.settle()?;
+        }
+        crate::checkpoint::remove_record(&self.name);
+        Err(Error::data_of(
+            crate::error::DataKind::Mismatch,
+            &partial,
+            "checkpoint",
+            "its first bytes do not match the digests its checkpoint record saved (changed since?); the record is removed and the partial file kept: run again with --resume to check every record",
+        ))
     }
 
     /// Saves a checkpoint when one is due: called between records, when every byte
@@ -282,14 +323,15 @@ impl RecordFile {
             return Ok(());
         }
         due.next = tracked.bytes + CHECKPOINT_EVERY;
+        let mut segments = due.segments.clone();
+        if let Some(content) = tracked.content.as_ref() {
+            segments.push(segment_of(tracked.bytes, content));
+        }
         let record = Checkpoint {
             settings: due.settings,
             records: self.records,
             bytes: tracked.bytes,
-            xxh3: format!(
-                "{:032x}",
-                tracked.content.as_ref().map_or(0, Xxh3::digest128)
-            ),
+            segments,
             statistics: self
                 .stats
                 .as_ref()
@@ -390,7 +432,8 @@ impl RecordFile {
 
     /// As [`RecordFile::finish`], storing `statistics` instead of the accumulated ones
     /// (a lossless conversion keeps its input's statistics, or their absence).
-    pub fn finish_with(self, statistics: Option<Statistics>) -> Result<WriteSummary, Error> {
+    pub fn finish_with(mut self, statistics: Option<Statistics>) -> Result<WriteSummary, Error> {
+        self.checkpoint_held()?;
         let tracked = self
             .sink
             .finish(statistics.as_ref())
@@ -439,6 +482,8 @@ fn checkpoints_of(
             &header,
         ),
         next: CHECKPOINT_EVERY,
+        segments: Vec::new(),
+        pending: None,
     }))
 }
 
@@ -466,8 +511,9 @@ fn check(
     check_records(io::BufReader::new(input), partial, scan, count, rerun)
 }
 
-/// The XXH3-128 (and with `sha`, the SHA-256) of the first `len` bytes of the
-/// partial file, continuing the digests of what a checkpoint vouched for.
+/// The XXH3-128 of the kept bytes after what a checkpoint vouches for (all of them
+/// without one), and with `sha`, the SHA-256 of the first `len` bytes (continuing the
+/// checkpoint's).
 fn hash_kept(
     file: &AtomicFile,
     partial: &Path,
@@ -475,9 +521,11 @@ fn hash_kept(
     len: u64,
     sha: bool,
 ) -> Result<(Xxh3, Option<Sha256>), Error> {
-    let (mut content, mut hash, from) = match kept {
-        Some(k) => (k.content, k.sha, k.bytes),
-        None => (Xxh3::new(), sha.then(Sha256::new), 0),
+    // After a checkpoint, a new segment starts where it ended.
+    let mut content = Xxh3::new();
+    let (mut hash, from) = match kept {
+        Some(k) => (k.sha, k.bytes),
+        None => (sha.then(Sha256::new), 0),
     };
     let mut input = file.read_partial()?;
     input
