@@ -35,6 +35,9 @@ pub(super) fn settings_digest(
     Hash(h.finalize().into())
 }
 
+/// A checkpoint segment as `(start, end, digest)` ([`Checkpoint::digests`]).
+type Span = (u64, u64, u128);
+
 /// The start of a partial file a checkpoint vouches for: its records, bytes,
 /// statistics and segments, the SHA-256 of its bytes when it was wanted, and the check
 /// of its digests when it still runs.
@@ -138,7 +141,7 @@ pub(super) fn segment_of(end: u64, content: &Xxh3) -> Segment {
 }
 
 /// Whether every segment of `input` matches its digest.
-fn check_segments(input: &File, digests: &[(u64, u64, u128)]) -> io::Result<bool> {
+fn check_segments(input: &File, digests: &[Span]) -> io::Result<bool> {
     for &(start, end, digest) in digests {
         let mut h = Xxh3::new();
         hash_span(input, start, end, &mut |b| h.update(b))?;
@@ -169,7 +172,7 @@ fn plausible(
     record: &Checkpoint,
     expected: &Expected,
     len: u64,
-) -> Option<(Vec<(u64, u64, u128)>, StatsAccumulator)> {
+) -> Option<(Vec<Span>, StatsAccumulator)> {
     let fits = record.settings == expected.settings
         && record.records <= expected.count
         && (expected.header..=len).contains(&record.bytes);
