@@ -9,10 +9,10 @@
 //!    [`Checkpoint`] of that moment to the file's background writeback thread.
 //! 2. That thread makes the partial file's data durable (`fdatasync`), then writes the
 //!    record to `<record>.tmp`, fsyncs it and renames it over `<path>.partial.progress`
-//!    ([`write_record`]). A record therefore never claims bytes that are not on disk.
+//!    (`write_record`). A record therefore never claims bytes that are not on disk.
 //!    A checkpoint offered while the previous one is still being saved is dropped: the
 //!    next covers it.
-//! 3. A resume reads the record ([`read_record`], bounded, a regular file only), checks
+//! 3. A resume reads the record (`read_record`, bounded, a regular file only), checks
 //!    its settings digest against the run's, that it claims no more records than the
 //!    run writes nor more bytes than the partial file has, and that its statistics
 //!    hold exactly its record count. The records after the checkpointed bytes are
