@@ -55,6 +55,7 @@ timed() {
 
 # The main job, killed when its partial file holds 70% of $full bytes.
 kill_at_70() {
+  sync
   "$dpa" generate -q -n "$n" --threads 2 -o "$dir/r.jsonl" &
   local pid=$! size
   while kill -0 "$pid" 2>/dev/null; do
@@ -64,6 +65,9 @@ kill_at_70() {
   done
   wait "$pid" 2>/dev/null || true
   [[ -e "$dir/r.jsonl.partial" && ! -e "$dir/r.jsonl" ]] || { echo "the run ended before 70%" >&2; exit 1; }
+  local kept
+  kept=$(grep -o '"bytes":[0-9]*' "$dir/r.jsonl.partial.progress" 2>/dev/null | cut -d: -f2)
+  echo "killed at $((size >> 20)) MiB; last checkpoint at $(( ${kept:-0} >> 20 )) MiB" >&2
 }
 
 have_mpi=0
