@@ -10,8 +10,8 @@
 //! 2. That thread makes the partial file's data durable (`fdatasync`), then writes the
 //!    record to `<record>.tmp`, fsyncs it and renames it over `<path>.partial.progress`
 //!    (`write_record`). A record therefore never claims bytes that are not on disk.
-//!    A checkpoint offered while the previous one is still being saved is dropped: the
-//!    next covers it.
+//!    A checkpoint offered while the thread has not yet taken the previous one replaces
+//!    it: the newer one covers it.
 //! 3. A resume reads the record (`read_record`, bounded, a regular file only), checks
 //!    its settings digest against the run's, that it claims no more records than the
 //!    run writes nor more bytes than the partial file has, and that its statistics
@@ -21,10 +21,11 @@
 //!    (a run that resumed starts a new segment where its checkpoint ended). Where the
 //!    file's SHA-256 is wanted too (a `.npy` sidecar, a manifest) they are read before
 //!    the run goes on; otherwise on a helper thread while it goes on, and the run
-//!    commits only once they match. A record whose claims fail is ignored and the
-//!    whole partial file is checked record by record, as without one; bytes that do not
-//!    match its digests fail the run (exit 1), the record removed and the partial file
-//!    kept, so that `--resume` again checks every record.
+//!    commits only once they match. A record whose claims fail, or whose digests do not
+//!    match bytes read before the run goes on, is ignored: the whole partial file is
+//!    checked record by record, as without one. Bytes found not to match while the run
+//!    went on fail it (exit 1) before the commit: the record is removed and the partial
+//!    file kept, so that `--resume` again checks every record.
 //! 4. The record is removed when the file is committed, and with the partial file
 //!    when a run that does not keep it fails.
 //!
