@@ -1,7 +1,9 @@
-//! Rank 0's SHA-256 of a shared file, computed while the ranks write it: a helper
-//! thread hashes the header, then each rank's rows in file order, as soon as that
-//! rank's progress record says they are durable — so the digest is ready when the last
-//! rank finishes, instead of after reading the whole file back.
+//! Rank 0's SHA-256 of a shared file, computed while the ranks write it: rank 0's own
+//! writer hashes the header and its rows as it writes them and hands the state over
+//! ([`Follower::begin_with`]); a helper thread then hashes the other ranks' rows in file
+//! order, as soon as each rank's progress record says they are durable — so the digest
+//! is ready soon after the last rank finishes, instead of after reading the whole file
+//! back.
 //!
 //! Each step reads through a handle opened after it read the record (on a network file
 //! system, opening again revalidates the client's cache against the server: the
@@ -40,15 +42,17 @@ pub(super) struct Region {
 /// The shared file: where it is, which file it must be, and its layout.
 pub(super) struct Target {
     pub partial: PathBuf,
+    /// Bytes the state handed over covers (the header and rank 0's rows).
+    pub start: u64,
     /// Device and inode of the file rank 0 created.
     pub id: (u64, u64),
-    pub header: Vec<u8>,
     pub width: u64,
 }
 
 /// The helper thread; dropping it without [`Follower::finish`] stops it at its next
 /// step.
 pub(super) struct Follower {
+    begin: crossbeam_channel::Sender<Sha256>,
     finishing: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Option<(u64, Hash)>>>,
@@ -60,15 +64,26 @@ impl Follower {
         let finishing = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let flags = (finishing.clone(), stop.clone());
+        let (begin, first) = crossbeam_channel::bounded::<Sha256>(1);
         let thread = std::thread::Builder::new()
             .name("dpa-follow".into())
-            .spawn(move || follow(&target, &regions, &flags.0, &flags.1))
+            .spawn(move || {
+                let hash = wait_for(&first, &flags.1)?;
+                follow(hash, &target, &regions, &flags.0, &flags.1)
+            })
             .ok()?;
         Some(Follower {
+            begin,
             finishing,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// Hands over the SHA-256 state of the file's start (the header and rank 0's rows),
+    /// once rank 0 has written its rows.
+    pub(super) fn begin_with(&self, start: Sha256) {
+        let _ = self.begin.try_send(start);
     }
 
     /// Once every rank's final record is saved: the file's size and SHA-256, or `None`
@@ -85,15 +100,28 @@ impl Drop for Follower {
     }
 }
 
+/// The state rank 0 hands over; `None` if the follower is stopped first.
+fn wait_for(first: &crossbeam_channel::Receiver<Sha256>, stop: &AtomicBool) -> Option<Sha256> {
+    loop {
+        if stop.load(Ordering::Acquire) {
+            return None;
+        }
+        match first.recv_timeout(POLL) {
+            Ok(hash) => return Some(hash),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 fn follow(
+    mut hash: Sha256,
     target: &Target,
     regions: &[Region],
     finishing: &AtomicBool,
     stop: &AtomicBool,
 ) -> Option<(u64, Hash)> {
-    let mut hash = Sha256::new();
-    hash.update(&target.header);
-    let mut bytes = target.header.len() as u64;
+    let mut bytes = target.start;
     let mut buf = vec![0u8; 1 << 20];
     for region in regions {
         let rows = region.expected.end - region.expected.start;

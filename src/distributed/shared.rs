@@ -48,6 +48,9 @@ struct Rows {
     /// Rows already on disk and checked (resumed), their digest state and statistics.
     done: u64,
     hash: Sha256,
+    /// Rank 0: the SHA-256 of the file from its start (the header, then these rows),
+    /// handed to the [`Follower`] when the rows are written.
+    whole: Option<Sha256>,
     stats: StatsAccumulator,
     /// What this rank's record says besides `rows` and `sha256`.
     progress: Progress,
@@ -100,6 +103,7 @@ pub(crate) fn run<C: Communicator>(
     let resumed = start == [Claimed::CONTINUED];
     let place = Place {
         path,
+        header: &header,
         offset: header.len() as u64,
         width,
         total,
@@ -111,12 +115,12 @@ pub(crate) fn run<C: Communicator>(
     let mut claimed = claimed;
     let follower = claimed
         .as_mut()
-        .and_then(|file| follower(job, size, &place, &header, file));
+        .and_then(|file| follower(job, size, &place, file));
     let t0 = comm.wtime();
     // A rank whose writing fails returns at once, without waiting in a collective for
     // the others to finish their shares: its caller aborts the job (MPI_Abort), which
     // ends every rank within seconds however large the job.
-    let written = write_rows(comm, job, rows, &work, t0)?;
+    let written = write_rows(comm, job, rows, &work, t0, follower.as_ref())?;
     let (entry, stats) = agree(comm, || Ok(written))?;
     let all_stats = comm.gather_bytes(0, &stats.to_bytes());
     let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
@@ -289,6 +293,8 @@ fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest
 /// Where the rows of the whole file go.
 struct Place<'a> {
     path: &'a Path,
+    /// The file's header.
+    header: &'a [u8],
     /// Bytes before the first row (the header).
     offset: u64,
     /// Bytes in a row.
@@ -337,6 +343,7 @@ fn open_rows<C: Communicator>(
         width: place.width,
         done: 0,
         hash: Sha256::new(),
+        whole: (rank == 0).then(|| Sha256::new_with_prefix(place.header)),
         stats: StatsAccumulator::new(),
         progress: Progress {
             settings: job.settings_digest(size),
@@ -367,9 +374,13 @@ fn write_rows<C: Communicator>(
     mut rows: Rows,
     work: &Work,
     t0: f64,
+    follower: Option<&Follower>,
 ) -> Result<(ShardEntry, StatsAccumulator), JobError> {
     let resumed = rows.done;
     let write = rows.write(work, job.with_stats)?;
+    if let (Some(f), Some(start)) = (follower, rows.whole.take()) {
+        f.begin_with(start);
+    }
     let total = comm.wtime() - t0;
     let path = match &job.output {
         super::plan::JobOutput::SharedNpy(p) => p.as_path(),
@@ -402,13 +413,13 @@ fn follower(
     job: &GenerateJob,
     size: u64,
     place: &Place<'_>,
-    header: &[u8],
     file: &mut AtomicFile,
 ) -> Option<Follower> {
     use std::os::unix::fs::MetadataExt;
     let meta = file.file().ok()?.metadata().ok()?;
     let mut regions = Vec::new();
-    for rank in 0..size {
+    // Rank 0's rows are hashed by its own writer (`Rows::whole`).
+    for rank in 1..size {
         let (first, count, _) = job.shard(rank, size).ok()?;
         regions.push(Region {
             record: progress_path(place.path, rank, size),
@@ -426,8 +437,8 @@ fn follower(
     }
     let target = Target {
         partial: partial_path(place.path),
+        start: regions.first().map_or(place.total, |r| r.offset),
         id: (meta.dev(), meta.ino()),
-        header: header.to_vec(),
         width: place.width,
     };
     Follower::start(target, regions)
@@ -533,6 +544,7 @@ impl Rows {
             return Ok(());
         }
         let mut hash = Sha256::new();
+        let mut whole = self.whole.clone();
         let mut stats = StatsAccumulator::new();
         let mut buf = vec![0u8; (self.width as usize) * 4096];
         let mut at = 0u64;
@@ -543,6 +555,9 @@ impl Rows {
                 .read_exact_at(bytes, self.offset + at * self.width)
                 .map_err(|e| Error::io(&self.partial, e))?;
             hash.update(&*bytes);
+            if let Some(w) = whole.as_mut() {
+                w.update(&*bytes);
+            }
             for row in bytes.chunks_exact(self.width as usize) {
                 match crate::formats::npy::decode(row) {
                     Some(params) => stats.push(&params),
@@ -555,6 +570,7 @@ impl Rows {
             return Ok(());
         }
         (self.done, self.hash, self.stats) = (p.rows, hash, stats);
+        self.whole = whole;
         Ok(())
     }
 
@@ -623,6 +639,9 @@ impl ChunkSink for RowSink<'_> {
             .write_all_at(&encoded.bytes, at)
             .map_err(|e| Error::io(&rows.partial, e))?;
         rows.hash.update(&encoded.bytes);
+        if let Some(w) = rows.whole.as_mut() {
+            w.update(&encoded.bytes);
+        }
         if let Some(s) = &encoded.stats {
             rows.stats.merge(s);
         }
