@@ -53,7 +53,9 @@ pub struct OrderedChunks<T = Chunk> {
     total: u64,
     tx: Sender<Done<T>>,
     rx: Receiver<Done<T>>,
-    pending: BTreeMap<u64, T>,
+    /// Results that came before their turn: a chunk, or the panic of its task (raised
+    /// when its turn comes, so that every chunk before it is still handed out).
+    pending: BTreeMap<u64, Result<T, Box<dyn Any + Send>>>,
     /// The next chunk to hand out.
     next: u64,
     /// The next chunk to start a task for.
@@ -180,19 +182,16 @@ impl<T: Send + 'static> Iterator for OrderedChunks<T> {
             return None;
         }
         let chunk = loop {
-            if let Some(chunk) = self.pending.remove(&self.next) {
-                break chunk;
+            if let Some(made) = self.pending.remove(&self.next) {
+                break made;
             }
-            match self.receive() {
-                (index, Ok(chunk)) => {
-                    self.pending.insert(index, chunk);
-                }
-                (_, Err(panic)) => {
-                    self.cancelled.store(true, Ordering::Relaxed);
-                    resume_unwind(panic)
-                }
-            }
+            let (index, made) = self.receive();
+            self.pending.insert(index, made);
         };
+        let chunk = chunk.unwrap_or_else(|panic| {
+            self.cancelled.store(true, Ordering::Relaxed);
+            resume_unwind(panic)
+        });
         self.next += 1;
         self.fill_window();
         Some(chunk)
@@ -273,10 +272,13 @@ mod tests {
     #[test]
     fn a_panicking_task_is_re_raised_by_the_consumer() {
         for threads in [1, 2, 4] {
+            // Chunk 3 fails before the chunks ahead of it are made: they are still
+            // handed out, and the panic comes at its turn.
             let make = |i: u64| {
                 if i == 3 {
                     panic!("chunk 3 failed");
                 }
+                std::thread::sleep(std::time::Duration::from_millis(30));
                 empty(i)
             };
             let mut chunks = OrderedChunks::with_tasks(pool(threads), Arc::new(make), 10, 4);
