@@ -345,15 +345,7 @@ fn open_rows<C: Communicator>(
         hash: Sha256::new(),
         whole: (rank == 0).then(|| Sha256::new_with_prefix(place.header)),
         stats: StatsAccumulator::new(),
-        progress: Progress {
-            settings: job.settings_digest(size),
-            rank,
-            world_size: size,
-            start: first,
-            end: first + count,
-            rows: 0,
-            sha256: Hash::default(),
-        },
+        progress: empty_progress(job, rank, size, first, count),
         record,
     };
     if resumed {
@@ -408,6 +400,20 @@ fn write_rows<C: Communicator>(
     Ok((entry, rows.stats))
 }
 
+/// The progress record of rank `rank` of `size`, whose rows are `first..first + count`,
+/// before any of them is written.
+fn empty_progress(job: &GenerateJob, rank: u64, size: u64, first: u64, count: u64) -> Progress {
+    Progress {
+        settings: job.settings_digest(size),
+        rank,
+        world_size: size,
+        start: first,
+        end: first + count,
+        rows: 0,
+        sha256: Hash::default(),
+    }
+}
+
 /// Rank 0's [`Follower`] of the file it claimed: every rank's region, in file order.
 fn follower(
     job: &GenerateJob,
@@ -423,15 +429,7 @@ fn follower(
         let (first, count, _) = job.shard(rank, size).ok()?;
         regions.push(Region {
             record: progress_path(place.path, rank, size),
-            expected: Progress {
-                settings: job.settings_digest(size),
-                rank,
-                world_size: size,
-                start: first,
-                end: first + count,
-                rows: 0,
-                sha256: Hash::default(),
-            },
+            expected: empty_progress(job, rank, size, first, count),
             offset: place.offset + (first - job.start_id) * place.width,
         });
     }

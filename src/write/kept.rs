@@ -2,7 +2,7 @@
 //! [`crate::checkpoint`]), and the digests of kept bytes.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::thread::JoinHandle;
@@ -154,7 +154,12 @@ fn check_segments(input: &File, digests: &[Span]) -> io::Result<bool> {
 
 /// Feeds bytes `start..end` of `input` to `feed`; a file shorter than `end` is an
 /// error.
-fn hash_span(input: &File, start: u64, end: u64, feed: &mut dyn FnMut(&[u8])) -> io::Result<()> {
+pub(super) fn hash_span(
+    input: &File,
+    start: u64,
+    end: u64,
+    feed: &mut dyn FnMut(&[u8]),
+) -> io::Result<()> {
     let mut buf = vec![0u8; 1 << 20];
     let mut at = start;
     while at < end {
@@ -185,30 +190,4 @@ fn plausible(
         _ => return None,
     };
     Some((digests, stats))
-}
-
-/// Feeds the first `len` bytes of `input` to `content` (and `sha`); returns the bytes
-/// there were (fewer than `len` if the input is shorter).
-pub(super) fn hash_prefix<R: Read>(
-    input: R,
-    len: u64,
-    content: &mut Xxh3,
-    mut sha: Option<&mut Sha256>,
-) -> io::Result<u64> {
-    let mut input = input.take(len);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0;
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        content.update(&buf[..n]);
-        if let Some(h) = sha.as_mut() {
-            h.update(&buf[..n]);
-        }
-        total += n as u64;
-    }
 }

@@ -8,7 +8,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::encoded::EncodedChunk;
 use super::kept::{
-    by_checkpoint, hash_prefix, segment_of, settings_digest, Expected, Kept, Verifier,
+    by_checkpoint, hash_span, segment_of, settings_digest, Expected, Kept, Verifier,
 };
 use crate::atomic::AtomicFile;
 use crate::checkpoint::{Checkpoint, Segment, CHECKPOINT_EVERY};
@@ -527,12 +527,14 @@ fn hash_kept(
         Some(k) => (k.sha, k.bytes),
         None => (sha.then(Sha256::new), 0),
     };
-    let mut input = file.read_partial()?;
-    input
-        .seek(io::SeekFrom::Start(from))
-        .map_err(|e| Error::io(partial, e))?;
-    hash_prefix(input, len.saturating_sub(from), &mut content, hash.as_mut())
-        .map_err(|e| Error::io(partial, e))?;
+    let input = file.read_partial()?;
+    hash_span(&input, from, len, &mut |b| {
+        content.update(b);
+        if let Some(h) = hash.as_mut() {
+            h.update(b);
+        }
+    })
+    .map_err(|e| Error::io(partial, e))?;
     Ok((content, hash))
 }
 
