@@ -40,7 +40,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             s.end,
             s.records,
             s.seconds.total,
-            &s.sha256.to_string()[..12]
+            s.sha256
+                .as_ref()
+                .map_or(String::new(), |h| h.to_string()[..12].into())
         );
     }
     let stats = manifest.statistics.as_ref().ok_or("no statistics")?;

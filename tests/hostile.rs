@@ -726,6 +726,12 @@ fn merge_trusts_nothing_in_a_manifest() {
         ),
         ("owns", Box::new(|m| m["num_samples"] = 90.into())),
         (
+            "shards[1].sha256",
+            Box::new(|m| {
+                m["shards"][1].as_object_mut().unwrap().remove("sha256");
+            }),
+        ),
+        (
             "not what the manifest's config",
             Box::new(|m| m["config"]["rotation_range"] = serde_json::json!([-1.0, 1.0])),
         ),

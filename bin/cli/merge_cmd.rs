@@ -120,6 +120,13 @@ fn check_shard_entry(path: &Path, m: &Manifest, rank: u64, s: &ShardEntry) -> Re
             ),
         ));
     }
+    if s.sha256.is_none() {
+        return Err(bad_manifest(
+            path,
+            format!("{at}.sha256"),
+            "missing: every shard's digest is needed to check it",
+        ));
+    }
     let mut parts = Path::new(&s.file).components();
     let plain = matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none();
     if !plain {
@@ -286,7 +293,7 @@ fn copy_shard(
         )));
     }
     let digest: [u8; 32] = hashing.hash.finalize().into();
-    if dpa::Hash(digest) != s.sha256 {
+    if Some(dpa::Hash(digest)) != s.sha256 {
         return Err(Failure::data(Error::data_of(
             dpa::error::DataKind::Mismatch,
             &path,

@@ -33,7 +33,7 @@ const POLL: Duration = Duration::from_millis(20);
 pub(super) struct Region {
     /// The progress record this rank writes.
     pub record: PathBuf,
-    /// What the record must say besides `rows` and `sha256`.
+    /// What the record must say besides `rows` and `xxh3`.
     pub expected: Progress,
     /// Byte offset of the first row.
     pub offset: u64,
@@ -153,7 +153,7 @@ fn durable_rows(region: &Region) -> u64 {
         Ok(Some(p)) => {
             let ours = Progress {
                 rows: p.rows,
-                sha256: p.sha256,
+                xxh3: p.xxh3.clone(),
                 ..region.expected.clone()
             };
             if p == ours {

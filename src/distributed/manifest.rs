@@ -44,8 +44,11 @@ pub struct ShardEntry {
     /// none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub resumed: u64,
-    /// SHA-256 of the file's bytes (lowercase hex in the manifest).
-    pub sha256: crate::params::Hash,
+    /// SHA-256 of the file's bytes (lowercase hex in the manifest). Always there for a
+    /// shard; absent in the `ranks` of a shared file's sidecar, whose own `sha256`
+    /// covers every rank's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<crate::params::Hash>,
     /// Timings.
     pub seconds: ShardTimings,
     /// Host the rank ran on.

@@ -1,5 +1,5 @@
 //! Progress records of a shared-file job: how many of a rank's rows are on disk, and
-//! their digest, saved as the rows are written (in the background) so that a killed
+//! their XXH3-128 digest (against torn writes and another run's rows, as a checkpoint's), saved as the rows are written (in the background) so that a killed
 //! job can resume (see [`shared`](super::shared)).
 
 use std::fs::File;
@@ -17,7 +17,7 @@ use crate::error::Error;
 pub(super) const PROGRESS_EVERY: u64 = 16 << 20;
 
 /// What a rank's progress record says: its rows `start..end`, of which the first
-/// `rows` are on disk with digest `sha256`.
+/// `rows` are on disk with XXH3-128 digest `xxh3` (32 lowercase hex digits).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Progress {
@@ -28,7 +28,7 @@ pub(super) struct Progress {
     pub start: u64,
     pub end: u64,
     pub rows: u64,
-    pub sha256: crate::params::Hash,
+    pub xxh3: String,
 }
 
 /// The progress record of rank `rank` of `size` for the output `path`:
@@ -133,4 +133,9 @@ impl Saver {
             None => Ok(()),
         }
     }
+}
+
+/// An XXH3-128 state's digest as a progress record holds it: 32 lowercase hex digits.
+pub(super) fn digest_hex(hash: &xxhash_rust::xxh3::Xxh3) -> String {
+    format!("{:032x}", hash.digest128())
 }

@@ -92,7 +92,7 @@ pub(crate) fn write_shard<C: Communicator>(
         end: first + count,
         records: written.records,
         resumed: written.resumed,
-        sha256: written.sha256,
+        sha256: Some(written.sha256),
         seconds: ShardTimings {
             generate: (total - written.write).max(0.0),
             write: written.write,

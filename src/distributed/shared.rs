@@ -26,7 +26,7 @@ use super::files::{hash_file, read_json, remove_stale};
 use super::follow::{Follower, Region, Target};
 use super::manifest::{build_manifest, manifest_of, Manifest, ShardEntry, ShardTimings};
 use super::plan::{host_name, GenerateJob, JobError};
-use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
+use super::progress::{self, digest_hex, progress_path, Progress, Saver, PROGRESS_EVERY};
 use crate::atomic::{partial_path, AtomicFile};
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, DataKind, Error};
@@ -36,6 +36,7 @@ use crate::params::{Generator, Hash};
 use crate::split::id_range;
 use crate::stats::StatsAccumulator;
 use crate::write::{ChunkSink, EncodedChunk, Pipeline};
+use xxhash_rust::xxh3::Xxh3;
 
 /// Where this rank's rows go, and what is already there.
 struct Rows {
@@ -47,12 +48,12 @@ struct Rows {
     width: u64,
     /// Rows already on disk and checked (resumed), their digest state and statistics.
     done: u64,
-    hash: Sha256,
+    hash: Xxh3,
     /// Rank 0: the SHA-256 of the file from its start (the header, then these rows),
     /// handed to the [`Follower`] when the rows are written.
     whole: Option<Sha256>,
     stats: StatsAccumulator,
-    /// What this rank's record says besides `rows` and `sha256`.
+    /// What this rank's record says besides `rows` and `xxh3`.
     progress: Progress,
     record: PathBuf,
 }
@@ -342,7 +343,7 @@ fn open_rows<C: Communicator>(
         offset: place.offset + (first - job.start_id) * place.width,
         width: place.width,
         done: 0,
-        hash: Sha256::new(),
+        hash: Xxh3::new(),
         whole: (rank == 0).then(|| Sha256::new_with_prefix(place.header)),
         stats: StatsAccumulator::new(),
         progress: empty_progress(job, rank, size, first, count),
@@ -388,7 +389,8 @@ fn write_rows<C: Communicator>(
         end: work.first + work.count,
         records: work.count,
         resumed,
-        sha256: Hash(rows.hash.clone().finalize().into()),
+        // The file's SHA-256, in the sidecar, covers every rank's rows.
+        sha256: None,
         seconds: ShardTimings {
             generate: (total - write).max(0.0),
             write,
@@ -410,7 +412,7 @@ fn empty_progress(job: &GenerateJob, rank: u64, size: u64, first: u64, count: u6
         start: first,
         end: first + count,
         rows: 0,
-        sha256: Hash::default(),
+        xxh3: digest_hex(&Xxh3::new()),
     }
 }
 
@@ -535,13 +537,13 @@ impl Rows {
         };
         let ours = Progress {
             rows: p.rows,
-            sha256: p.sha256,
+            xxh3: p.xxh3.clone(),
             ..self.progress.clone()
         };
         if p != ours || p.rows > p.end - p.start {
             return Ok(());
         }
-        let mut hash = Sha256::new();
+        let mut hash = Xxh3::new();
         let mut whole = self.whole.clone();
         let mut stats = StatsAccumulator::new();
         let mut buf = vec![0u8; (self.width as usize) * 4096];
@@ -564,7 +566,7 @@ impl Rows {
             }
             at += n;
         }
-        if Hash(hash.clone().finalize().into()) != p.sha256 {
+        if digest_hex(&hash) != p.xxh3 {
             return Ok(());
         }
         (self.done, self.hash, self.stats) = (p.rows, hash, stats);
@@ -616,7 +618,7 @@ impl Rows {
     /// The progress record for the rows written so far.
     fn snapshot(&mut self) -> Progress {
         self.progress.rows = self.done;
-        self.progress.sha256 = Hash(self.hash.clone().finalize().into());
+        self.progress.xxh3 = digest_hex(&self.hash);
         self.progress.clone()
     }
 }
