@@ -45,6 +45,12 @@ pub mod stats;
 pub mod write;
 mod writeback;
 
+/// Bytes read at a time when a file is read back to be hashed (a resume's kept bytes, a
+/// shared file's rows): few enough that what the kernel copied in is still in the L2
+/// cache when it is hashed. With 1 MiB, resuming a 1.46 GB file killed at 70% spent
+/// about 0.75 s in the kernel; with 128 KiB, 0.25 s (AMD EPYC, 2 cores).
+pub(crate) const READ_CHUNK: usize = 128 << 10;
+
 pub use atomic::AtomicFile;
 pub use batch::{Batch, BatchConfig, BatchMetrics, BatchStrategy, Batcher, SizeDecision};
 pub use config::{AugmentationConfig, Param, ParamRange, Preset, MAX_DEPTH};

@@ -50,7 +50,7 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Err
 /// The size and SHA-256 of the file `f` (named `name`), read from its start.
 pub(crate) fn hash_file(f: &File, name: &Path) -> Result<(u64, Hash), Error> {
     let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; crate::READ_CHUNK];
     let mut at = 0u64;
     loop {
         let n = f.read_at(&mut buf, at).map_err(|e| Error::io(name, e))?;

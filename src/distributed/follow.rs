@@ -122,7 +122,7 @@ fn follow(
     stop: &AtomicBool,
 ) -> Option<(u64, Hash)> {
     let mut bytes = target.start;
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; crate::READ_CHUNK];
     for region in regions {
         let rows = region.expected.end - region.expected.start;
         let mut hashed = 0u64;

@@ -160,7 +160,7 @@ pub(super) fn hash_span(
     end: u64,
     feed: &mut dyn FnMut(&[u8]),
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; crate::READ_CHUNK];
     let mut at = start;
     while at < end {
         let n = (end - at).min(buf.len() as u64) as usize;
