@@ -1044,8 +1044,9 @@ fn dev_null_opened_read_write_is_an_ordinary_stdout() {
     }
 }
 
-/// A `.npy` sidecar is a claim about the array: a row count, a first id, a seeding or a
-/// config the rows contradict fails `stats`, `verify` and `convert` with exit 1, naming
+/// A `.npy` sidecar is a claim about the array: a row count, a first id, a seeding (a
+/// rank, or a world size whose split of the run gives the rank other ids) or a config
+/// the rows contradict fails `stats`, `verify` and `convert` with exit 1, naming
 /// the sidecar, the field and the row, and `convert` leaves nothing behind.
 #[test]
 fn a_sidecar_the_rows_contradict_is_refused() {
@@ -1073,7 +1074,7 @@ fn a_sidecar_the_rows_contradict_is_refused() {
         .assert()
         .success();
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, &std::path::Path, Edit, &str); 6] = [
+    let cases: [(&str, &std::path::Path, Edit, &str); 8] = [
         (
             "rows",
             &plain,
@@ -1101,6 +1102,19 @@ fn a_sidecar_the_rows_contradict_is_refused() {
             "rank",
             &ranked,
             |v| v["metadata"]["seeding"]["rank"] = 2.into(),
+            "metadata.seeding",
+        ),
+        // Rank 1 of 2 would own ids 15..30 of the run's 30, not 10..20.
+        (
+            "world_size",
+            &ranked,
+            |v| v["metadata"]["seeding"]["world_size"] = 2.into(),
+            "metadata.seeding",
+        ),
+        (
+            "run",
+            &ranked,
+            |v| v["run"]["num_samples"] = 60.into(),
             "metadata.seeding",
         ),
         (

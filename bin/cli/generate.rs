@@ -128,6 +128,12 @@ impl Plan {
         }
         meta.start_id = Some(first);
         meta.seeding = Some(SeedingInfo::new(seeding, args.seeding.world_size));
+        if let (Seeding::RankAware { .. }, Some(_)) = (seeding, args.seeding.world_size) {
+            meta.run = Some(dpa::formats::RunRange {
+                start_id: args.range.start_id,
+                num_samples: args.range.num_samples,
+            });
+        }
         Ok(Plan {
             generator,
             seeding,

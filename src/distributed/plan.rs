@@ -8,7 +8,7 @@ use sha2::Digest as _;
 
 use crate::config::AugmentationConfig;
 use crate::error::{ConfigError, Error};
-use crate::formats::{FileMetadata, Format, SeedingInfo};
+use crate::formats::{FileMetadata, Format, RunRange, SeedingInfo};
 use crate::seeding::Seeding;
 use crate::split::{id_range, split_range};
 
@@ -264,6 +264,10 @@ impl GenerateJob {
             self.seeding
                 .shard_info(self.base_seed, self.epoch, rank, size),
         );
+        meta.run = (self.seeding == GlobalSeeding::RankAware).then_some(RunRange {
+            start_id: self.start_id,
+            num_samples: self.num_samples,
+        });
         Ok(meta)
     }
 }

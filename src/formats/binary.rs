@@ -129,6 +129,7 @@ impl TryFrom<BinHeader> for FileMetadata {
             start_id: h.start_id,
             seeding,
             config_forms: Default::default(),
+            run: None,
         })
     }
 }

@@ -192,6 +192,39 @@ pub struct FileMetadata {
     /// (not stored: the reference's file shows it by writing `30` or `30.0`).
     #[serde(skip)]
     pub config_forms: super::ConfigForms,
+    /// The whole run a rank's records are a part of (rank-aware with a world size),
+    /// kept in a `.npy` sidecar only (`NpySidecar::run`); not stored in a file's header.
+    #[serde(skip)]
+    pub run: Option<RunRange>,
+}
+
+/// The ids of a whole run split across ranks: `num_samples` ids from `start_id`. With
+/// it, a rank's file shows which part of the run it is, so that a rank and world size
+/// claimed for it can be checked against its ids.
+///
+/// # Examples
+///
+/// ```
+/// let run = dpa::formats::RunRange { start_id: 10, num_samples: 100 };
+/// // Rank 1 of 4 owns ids 35..60.
+/// assert_eq!(run.rank_ids(4, 1).unwrap(), (35, 25));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRange {
+    /// The run's first id.
+    pub start_id: u64,
+    /// Ids in the whole run.
+    pub num_samples: u64,
+}
+
+impl RunRange {
+    /// `(first id, count)` of rank `rank` of `world_size`, as the run was split.
+    pub fn rank_ids(&self, world_size: u64, rank: u64) -> Result<(u64, u64), crate::ConfigError> {
+        crate::id_range(self.start_id, self.num_samples)?;
+        let part = crate::split_range(self.num_samples, world_size, rank)?;
+        Ok((self.start_id + part.start, part.end - part.start))
+    }
 }
 
 impl FileMetadata {
@@ -212,6 +245,7 @@ impl FileMetadata {
             start_id: None,
             seeding: None,
             config_forms: super::ConfigForms::Integral,
+            run: None,
         }
     }
 }

@@ -57,7 +57,7 @@ use std::str::FromStr;
 pub use binary::BincodeWriter;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
-pub use metadata::{FileMetadata, SeedingInfo, SeedingMode};
+pub use metadata::{FileMetadata, RunRange, SeedingInfo, SeedingMode};
 pub use pyrepr::python_repr;
 pub use reader::{
     read_records, read_records_from, read_records_from_with, read_records_with, FileInfo,

@@ -53,6 +53,10 @@ pub struct NpySidecar {
     /// Who wrote the rows and how long it took (`dpa-mpi`: one entry a rank).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranks: Option<serde_json::Value>,
+    /// The whole run a rank's array is a part of (rank-aware, with a world size):
+    /// with it, the claimed rank and world size are checked against the array's ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<super::RunRange>,
 }
 
 /// The `kind` of a sidecar.
@@ -72,9 +76,10 @@ impl NpySidecar {
             rows: metadata.num_samples.unwrap_or(0),
             bytes,
             sha256,
-            metadata,
             statistics,
             ranks: None,
+            run: metadata.run,
+            metadata,
         }
     }
 
@@ -99,12 +104,13 @@ impl NpySidecar {
             let message = format!("larger than {MAX_SIDECAR_BYTES} bytes: not a dpa sidecar");
             return Err(Error::data_of(DataKind::TooLarge, &path, "byte 0", message));
         }
-        let sidecar: NpySidecar = serde_json::from_slice(&text)
+        let mut sidecar: NpySidecar = serde_json::from_slice(&text)
             .map_err(|e| Error::data(&path, format!("line {}", e.line()), e.to_string()))?;
         if sidecar.kind != SIDECAR_KIND || sidecar.version != 1 {
             let message = format!("not a version-1 {SIDECAR_KIND}");
             return Err(Error::data(&path, "kind", message));
         }
+        sidecar.metadata.run = sidecar.run;
         if sidecar.metadata.num_samples != Some(sidecar.rows) {
             let message = "metadata.num_samples differs from rows";
             return Err(Error::data(&path, "rows", message));
@@ -137,6 +143,27 @@ pub(crate) fn check_sidecar(
         return Err(Error::data_of(DataKind::Mismatch, path, "sidecar", message));
     }
     Ok(())
+}
+
+/// The first id of rank `rank` of `world` in `run`, when that rank owns `rows` ids from
+/// `start`; the message says why not.
+fn check_part(
+    run: &super::RunRange,
+    rank: u64,
+    world: u64,
+    start: Option<u64>,
+    rows: u64,
+) -> Result<u64, String> {
+    let (first, count) = run.rank_ids(world, rank).map_err(|e| e.to_string())?;
+    if start.is_some_and(|s| s != first) || count != rows {
+        return Err(format!(
+            "rank {rank} of world_size {world} owns {count} ids from {first} of the run's {} ids from {}; the array holds {rows} rows from {}",
+            run.num_samples,
+            run.start_id,
+            start.map_or("an unstated id".into(), |s| s.to_string()),
+        ));
+    }
+    Ok(first)
 }
 
 /// A sidecar's claims about the rows, checked as they are read.
@@ -192,9 +219,16 @@ impl<'a> Claims<'a> {
                 return Err(wrong("metadata.seeding", message));
             }
         }
+        let part = match (s.run.filter(|_| rank_aware), rank, world) {
+            (Some(run), Some(r), Some(p)) => Some(
+                check_part(&run, r, p, s.metadata.start_id, rows)
+                    .map_err(|m| wrong("metadata.seeding", m))?,
+            ),
+            _ => None,
+        };
         Ok(Claims {
             sidecar,
-            first: std::cell::Cell::new(s.metadata.start_id),
+            first: std::cell::Cell::new(s.metadata.start_id.or(part)),
             rank: rank.filter(|_| rank_aware),
             whole: match (rank_aware, rank, world) {
                 (true, None, Some(p)) => Some((rows, p)),
