@@ -1,5 +1,6 @@
 //! Progress records of a shared-file job: how many of a rank's rows are on disk, and
-//! their XXH3-128 digest (against torn writes and another run's rows, as a checkpoint's), saved as the rows are written (in the background) so that a killed
+//! their XXH3-128 digest (against torn writes and another run's rows, as a
+//! checkpoint's), saved as the rows are written (in the background) so that a killed
 //! job can resume (see [`shared`](super::shared)).
 
 use std::fs::File;

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
+use xxhash_rust::xxh3::Xxh3;
 
 use super::communicator::Communicator;
 use super::files::{hash_file, read_json, remove_stale};
@@ -36,7 +37,6 @@ use crate::params::{Generator, Hash};
 use crate::split::id_range;
 use crate::stats::StatsAccumulator;
 use crate::write::{ChunkSink, EncodedChunk, Pipeline};
-use xxhash_rust::xxh3::Xxh3;
 
 /// Where this rank's rows go, and what is already there.
 struct Rows {
