@@ -130,6 +130,12 @@ pub fn record_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The digest of the bytes `hash` has seen as records hold it (a checkpoint's segments, a
+/// shared file's progress records): XXH3-128 as 32 lowercase hex digits.
+pub(crate) fn xxh3_hex(hash: &xxhash_rust::xxh3::Xxh3) -> String {
+    format!("{:032x}", hash.digest128())
+}
+
 /// Writes `text` to `record` so that a reader finds the old record or the new one,
 /// whole: `<record>.tmp` (never through a link), fsynced, renamed over `record`.
 pub(crate) fn write_record(record: &Path, text: &[u8]) -> io::Result<()> {

@@ -135,8 +135,3 @@ impl Saver {
         }
     }
 }
-
-/// An XXH3-128 state's digest as a progress record holds it: 32 lowercase hex digits.
-pub(super) fn digest_hex(hash: &xxhash_rust::xxh3::Xxh3) -> String {
-    format!("{:032x}", hash.digest128())
-}

@@ -27,8 +27,9 @@ use super::files::{hash_file, read_json, remove_stale};
 use super::follow::{Follower, Region, Target};
 use super::manifest::{build_manifest, manifest_of, Manifest, ShardEntry, ShardTimings};
 use super::plan::{host_name, GenerateJob, JobError};
-use super::progress::{self, digest_hex, progress_path, Progress, Saver, PROGRESS_EVERY};
+use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
 use crate::atomic::{partial_path, AtomicFile};
+use crate::checkpoint::xxh3_hex;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, DataKind, Error};
 use crate::formats::npy::{header_bytes, NpySidecar, RowLayout};
@@ -412,7 +413,7 @@ fn empty_progress(job: &GenerateJob, rank: u64, size: u64, first: u64, count: u6
         start: first,
         end: first + count,
         rows: 0,
-        xxh3: digest_hex(&Xxh3::new()),
+        xxh3: xxh3_hex(&Xxh3::new()),
     }
 }
 
@@ -566,7 +567,7 @@ impl Rows {
             }
             at += n;
         }
-        if digest_hex(&hash) != p.xxh3 {
+        if xxh3_hex(&hash) != p.xxh3 {
             return Ok(());
         }
         (self.done, self.hash, self.stats) = (p.rows, hash, stats);
@@ -618,7 +619,7 @@ impl Rows {
     /// The progress record for the rows written so far.
     fn snapshot(&mut self) -> Progress {
         self.progress.rows = self.done;
-        self.progress.xxh3 = digest_hex(&self.hash);
+        self.progress.xxh3 = xxh3_hex(&self.hash);
         self.progress.clone()
     }
 }

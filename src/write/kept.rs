@@ -136,7 +136,7 @@ pub(super) fn by_checkpoint(
 pub(super) fn segment_of(end: u64, content: &Xxh3) -> Segment {
     Segment {
         end,
-        xxh3: format!("{:032x}", content.digest128()),
+        xxh3: crate::checkpoint::xxh3_hex(content),
     }
 }
 
