@@ -18,9 +18,7 @@ use dpa::distributed::{GlobalSeeding, Manifest, ShardEntry};
 use dpa::formats::limits::{duplicate_key, read_text_capped, MAX_DOCUMENT_BYTES};
 use dpa::formats::{read_records_from_with, SeedingMode};
 use dpa::write::{RecordFile, WriteOptions};
-use dpa::{
-    split_range, Error, FileMetadata, Generator, Params, RecordHandler, Seeding, SeedingInfo,
-};
+use dpa::{Error, FileMetadata, Generator, Params, RecordHandler, Seeding, SeedingInfo};
 use sha2::{Digest, Sha256};
 
 use super::generate::output_format;
@@ -107,9 +105,14 @@ fn check_shard_entry(path: &Path, m: &Manifest, rank: u64, s: &ShardEntry) -> Re
             format!("rank {} where rank {rank} belongs: shards must list ranks 0..{} in order, once each", s.rank, m.world_size),
         ));
     }
-    let r = split_range(m.num_samples, m.world_size, rank)
+    let run = dpa::formats::RunRange {
+        start_id: m.start_id,
+        num_samples: m.num_samples,
+    };
+    let (start, count) = run
+        .rank_ids(m.world_size, rank)
         .map_err(|e| bad_manifest(path, &at, e.to_string()))?;
-    let (start, end) = (m.start_id + r.start, m.start_id + r.end);
+    let end = start + count;
     if (s.start, s.end, s.records) != (start, end, end - start) {
         return Err(bad_manifest(
             path,

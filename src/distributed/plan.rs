@@ -10,7 +10,7 @@ use crate::config::AugmentationConfig;
 use crate::error::{ConfigError, Error};
 use crate::formats::{FileMetadata, Format, RunRange, SeedingInfo};
 use crate::seeding::Seeding;
-use crate::split::{id_range, split_range};
+use crate::split::id_range;
 
 /// How the ranks seed their records (`"rank-aware"` or `"global"` in a manifest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -206,11 +206,19 @@ impl GenerateJob {
         Ok(())
     }
 
+    /// The ids of the whole run.
+    fn run(&self) -> RunRange {
+        RunRange {
+            start_id: self.start_id,
+            num_samples: self.num_samples,
+        }
+    }
+
     /// This rank's shard: its ids and seeding.
     pub fn shard(&self, rank: u64, size: u64) -> Result<(u64, u64, Seeding), ConfigError> {
-        let r = split_range(self.num_samples, size, rank)?;
+        let (first, count) = self.run().rank_ids(size, rank)?;
         let seeding = self.seeding.rank_seeding(self.base_seed, self.epoch, rank);
-        Ok((self.start_id + r.start, r.end - r.start, seeding))
+        Ok((first, count, seeding))
     }
 
     /// A digest of everything that decides the bytes of a run on `size` ranks: a
@@ -264,10 +272,7 @@ impl GenerateJob {
             self.seeding
                 .shard_info(self.base_seed, self.epoch, rank, size),
         );
-        meta.run = (self.seeding == GlobalSeeding::RankAware).then_some(RunRange {
-            start_id: self.start_id,
-            num_samples: self.num_samples,
-        });
+        meta.run = (self.seeding == GlobalSeeding::RankAware).then_some(self.run());
         Ok(meta)
     }
 }
