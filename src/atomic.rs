@@ -123,6 +123,14 @@ fn lock_owned(partial: &Path, file: File) -> Result<File, Error> {
             "exists and is not a regular file: remove it",
         )));
     }
+    if meta.nlink() > 1 {
+        // Another name shares its bytes: writing, cutting or emptying it would change
+        // that file too. dpa's own partial files have one name.
+        return Err(err(io::Error::other(format!(
+            "has {} names (hard links): another file shares its bytes, and dpa never writes into it; remove this name",
+            meta.nlink()
+        ))));
+    }
     file.try_lock().map_err(|e| match e {
         fs::TryLockError::WouldBlock => err(io::Error::new(
             io::ErrorKind::ResourceBusy,

@@ -13,17 +13,21 @@
 //!    A checkpoint offered while the thread has not yet taken the previous one replaces
 //!    it: the newer one covers it.
 //! 3. A resume reads the record (`read_record`, bounded, a regular file only), checks
+//!    its seal (a digest of its own fields: an edited count or statistics is found),
 //!    its settings digest against the run's, that it claims no more records than the
-//!    run writes nor more bytes than the partial file has, and that its statistics
-//!    hold exactly its record count. The records after the checkpointed bytes are
+//!    run writes nor more bytes than the partial file has, that its statistics hold
+//!    exactly its record count, and that its record count and its bytes meet: the
+//!    bytes just before the checkpointed end are the encoding of its last record,
+//!    generated again. The records after the checkpointed bytes are
 //!    checked as without a record (regenerated and compared); the checkpointed bytes
 //!    are read back and compared with the record's XXH3-128 digests, one per segment
 //!    (a run that resumed starts a new segment where its checkpoint ended). Where the
 //!    file's SHA-256 is wanted too (a `.npy` sidecar, a manifest) they are read before
 //!    the run goes on; otherwise on a helper thread while it goes on, and the run
-//!    commits only once they match. A record whose claims fail, or whose digests do not
-//!    match bytes read before the run goes on, is ignored: the whole partial file is
-//!    checked record by record, as without one. Bytes found not to match while the run
+//!    commits only once they match. A record whose claims fail, whose digests do not
+//!    match bytes read before the run goes on, or after whose bytes the partial file
+//!    does not go on as the run writes it, is ignored and removed: the whole partial
+//!    file is checked record by record, as without one. Bytes found not to match while the run
 //!    went on fail it (exit 1) before the commit: the record is removed and the partial
 //!    file kept, so that `--resume` again checks every record.
 //! 4. The record is removed when the file is committed, and with the partial file
@@ -73,7 +77,7 @@ pub struct Segment {
 /// ```
 /// use dpa::checkpoint::{Checkpoint, Segment};
 /// let segments = vec![Segment { end: 4, xxh3: "0".repeat(32) }, Segment { end: 10, xxh3: "f".repeat(32) }];
-/// let c = Checkpoint { settings: dpa::Hash([7; 32]), records: 2, bytes: 10, segments, statistics: None };
+/// let c = Checkpoint { settings: dpa::Hash([7; 32]), records: 2, bytes: 10, segments, statistics: None, seal: None };
 /// let text = serde_json::to_string(&c).unwrap();
 /// assert_eq!(serde_json::from_str::<Checkpoint>(&text).unwrap(), c);
 /// assert_eq!(c.digests(), Some(vec![(0, 4, 0), (4, 10, u128::MAX)]));
@@ -92,9 +96,55 @@ pub struct Checkpoint {
     /// The statistics of those records, as hex of `StatsAccumulator::to_bytes`.
     #[serde(default)]
     pub statistics: Option<String>,
+    /// [`Checkpoint::seal`] of the fields above, in 32 lowercase hex digits: a record
+    /// whose fields were changed since it was saved is ignored.
+    #[serde(default)]
+    pub seal: Option<String>,
 }
 
 impl Checkpoint {
+    /// The XXH3-128 of every other field, as 32 lowercase hex digits: what
+    /// [`Checkpoint::seal`]'s field must hold. Like the segments' digests it detects
+    /// changes (an edited count or statistics, a torn or mixed record), not forgery.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::checkpoint::Checkpoint;
+    /// let mut c = Checkpoint { settings: dpa::Hash([7; 32]), records: 2, bytes: 10,
+    ///     segments: vec![], statistics: None, seal: None };
+    /// c.seal = Some(c.sealed());
+    /// assert!(c.is_sealed());
+    /// c.records = 3;
+    /// assert!(!c.is_sealed());
+    /// ```
+    pub fn sealed(&self) -> String {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(b"dpa checkpoint seal 1\0");
+        h.update(&self.settings.0);
+        h.update(&self.records.to_le_bytes());
+        h.update(&self.bytes.to_le_bytes());
+        h.update(&(self.segments.len() as u64).to_le_bytes());
+        for s in &self.segments {
+            h.update(&s.end.to_le_bytes());
+            h.update(&(s.xxh3.len() as u64).to_le_bytes());
+            h.update(s.xxh3.as_bytes());
+        }
+        match &self.statistics {
+            Some(text) => {
+                h.update(&[1]);
+                h.update(text.as_bytes());
+            }
+            None => h.update(&[0]),
+        }
+        xxh3_hex(&h)
+    }
+
+    /// Whether the record holds the seal of its fields.
+    pub fn is_sealed(&self) -> bool {
+        self.seal.as_deref() == Some(self.sealed().as_str())
+    }
+
     /// The segments as `(start, end, digest)`; `None` unless there are 1 to
     /// [`MAX_SEGMENTS`] of them, each non-empty, in order, the last ending at
     /// [`Checkpoint::bytes`], each digest exactly 32 hex digits.
@@ -137,15 +187,19 @@ pub(crate) fn xxh3_hex(hash: &xxhash_rust::xxh3::Xxh3) -> String {
 }
 
 /// Writes `text` to `record` so that a reader finds the old record or the new one,
-/// whole: `<record>.tmp` (never through a link), fsynced, renamed over `record`.
+/// whole: a new `<record>.tmp` (created exclusively: a torn one, or a link put in its
+/// place, is removed first, never written through), fsynced, renamed over `record`.
 pub(crate) fn write_record(record: &Path, text: &[u8]) -> io::Result<()> {
     let mut tmp = record.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut f = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)?;
     f.write_all(text)?;
@@ -194,6 +248,7 @@ mod tests {
             bytes: 99,
             segments: vec![segment(99, &format!("{:032x}", 12345u128))],
             statistics: Some("00".into()),
+            seal: None,
         };
         write_record(&record, &serde_json::to_vec(&c).unwrap()).unwrap();
         assert_eq!(read_record(&record), Some(c.clone()));

@@ -338,9 +338,52 @@ impl AugmentationConfig {
     /// assert!(dpa::AugmentationConfig::from_json_str(r#"{"augmentation_depth": 0}"#).is_err());
     /// ```
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
-        Self::from_json_value(value)
+        Self::from_json_text(text).map(|(cfg, _)| cfg)
+    }
+
+    /// [`AugmentationConfig::from_json_str`], deciding each bound from its text, as
+    /// Python's `json` reads it: an integer is a Python int, whatever its size (one
+    /// beyond 2^53, which no double holds, is refused by name, even where serde_json
+    /// would have read it as a float), and `-0` is the int 0. Returns the config and
+    /// its JSON with the bounds so read (`-0` as `0`), from which
+    /// [`ConfigForms::from_json`](crate::formats::ConfigForms::from_json) takes their
+    /// forms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::AugmentationConfig;
+    /// let (cfg, json) = AugmentationConfig::from_json_text(r#"{"noise_range": [-0, 0.1]}"#).unwrap();
+    /// assert!(cfg.noise_range.lo.is_sign_positive());
+    /// assert_eq!(json["noise_range"][0], 0);
+    /// let err = AugmentationConfig::from_json_text(r#"{"rotation_range": [-2048, 18446744073709553665]}"#);
+    /// assert!(err.unwrap_err().to_string().contains("beyond 2^53"));
+    /// ```
+    pub fn from_json_text(text: &str) -> Result<(Self, serde_json::Value), ConfigError> {
+        let json = |e: serde_json::Error| ConfigError::Json(e.to_string());
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(json)?;
+        let fields: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_str(text).map_err(json)?;
+        for p in Param::ALL {
+            let field = p.range_field();
+            let Some(raw) = fields.get(field) else {
+                continue;
+            };
+            let Ok(bounds) =
+                serde_json::from_str::<Vec<Box<serde_json::value::RawValue>>>(raw.get())
+            else {
+                continue;
+            };
+            for (i, b) in bounds.iter().enumerate() {
+                if integer_text(b.get()).is_some_and(beyond_2_53) {
+                    return Err(beyond_2_53_error(field, b.get()));
+                }
+                if integer_text(b.get()).is_some_and(|digits| digits == "0") {
+                    value[field][i] = serde_json::Value::from(0u64);
+                }
+            }
+        }
+        Ok((Self::from_json_value(value.clone())?, value))
     }
 
     /// [`AugmentationConfig::from_json_str`] of parsed JSON. Integer bounds beyond 2^53
@@ -377,16 +420,32 @@ fn check_integer_bounds(value: &serde_json::Value) -> Result<(), ConfigError> {
             let too_big =
                 big.is_some_and(|m| m > 1 << 53) || (b.is_number() && !b.is_f64() && big.is_none());
             if too_big {
-                return Err(ConfigError::Invalid {
-                    field,
-                    message: format!(
-                        "the integer bound {b} is beyond 2^53: no double holds it, so dpa cannot compute what the reference computes with it; write it as a float or a smaller integer"
-                    ),
-                });
+                return Err(beyond_2_53_error(field, &b.to_string()));
             }
         }
     }
     Ok(())
+}
+
+/// The digits of a JSON number's text that is an integer (no fraction, no exponent),
+/// without its sign.
+fn integer_text(text: &str) -> Option<&str> {
+    let digits = text.trim().strip_prefix('-').unwrap_or(text.trim());
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// Whether an integer's digits (no sign, no leading zero but for 0 itself) exceed 2^53.
+fn beyond_2_53(digits: &str) -> bool {
+    digits.len() > 16 || digits.parse::<u64>().map_or(true, |m| m > 1 << 53)
+}
+
+fn beyond_2_53_error(field: &'static str, bound: &str) -> ConfigError {
+    ConfigError::Invalid {
+        field,
+        message: format!(
+            "the integer bound {bound} is beyond 2^53: no double holds it, so dpa cannot compute what the reference computes with it; write it as a float or a smaller integer"
+        ),
+    }
 }
 
 /// The reference's named configurations.

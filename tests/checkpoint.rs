@@ -123,8 +123,16 @@ fn crashed(r: &Run, dir: &Path) -> (Vec<u8>, Checkpoint) {
     (partial, checkpoint)
 }
 
-/// A fresh folder holding `partial` and `record` for the output `x.jsonl`.
+/// A fresh folder holding `partial` and `record`, sealed anew (as if dpa had saved
+/// it: so that each claim's own check is what is tried), for the output `x.jsonl`.
 fn scenario(partial: &[u8], record: &Checkpoint) -> (tempfile::TempDir, PathBuf) {
+    let mut sealed = record.clone();
+    sealed.seal = Some(sealed.sealed());
+    scenario_as_is(partial, &sealed)
+}
+
+/// [`scenario`] with `record` as it is: an edit that left its seal as it was.
+fn scenario_as_is(partial: &[u8], record: &Checkpoint) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.jsonl");
     std::fs::write(dpa::atomic::partial_path(&path), partial).unwrap();
@@ -220,6 +228,7 @@ fn checkpoints_hold_or_are_caught(checksum: bool) {
         assert_eq!(std::fs::read(&path).unwrap(), whole, "case {i}");
         assert_eq!(done.write.statistics.unwrap(), statistics, "case {i}");
     }
+    claims_that_do_not_meet_the_bytes_are_ignored(&r, &partial, &good, &whole, &statistics);
 
     // Digests that do not match the bytes: read first (checksum), the record is
     // ignored; checked while the run goes on, the run fails, the record is removed, and
@@ -293,4 +302,92 @@ fn a_resumed_run_checkpoints_in_segments() {
     let done = r.generate(&path, true, None).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), whole);
     assert_eq!(done.write.statistics.unwrap(), statistics);
+}
+
+/// A record edited after it was saved (its seal no longer holds), or whose count and
+/// bytes do not meet at a record's end, is ignored and removed, and the partial file
+/// resumes as without it — never into a file with a record twice or one short, never
+/// with statistics the records do not have, never refused.
+fn claims_that_do_not_meet_the_bytes_are_ignored(
+    r: &Run,
+    partial: &[u8],
+    good: &Checkpoint,
+    whole: &[u8],
+    statistics: &dpa::Statistics,
+) {
+    let mut edited_stats = dpa::seeding::decode_hex(good.statistics.as_ref().unwrap()).unwrap();
+    // Rotation's max (bytes 24..32 of its moments), one degree more: the count stays.
+    let max = f64::from_le_bytes(edited_stats[24..32].try_into().unwrap());
+    edited_stats[24..32].copy_from_slice(&(max + 1.0).to_le_bytes());
+    let cut = &partial[..good.bytes as usize];
+    let shorter = &partial[..good.bytes as usize - 1];
+    let cases: Vec<(&str, &[u8], Checkpoint, bool)> = vec![
+        (
+            "statistics edited, count unchanged",
+            partial,
+            Checkpoint {
+                statistics: Some(dpa::seeding::encode_hex(&edited_stats)),
+                ..good.clone()
+            },
+            false,
+        ),
+        (
+            "records one more, file cut at the checkpoint",
+            cut,
+            Checkpoint {
+                records: good.records + 1,
+                ..good.clone()
+            },
+            false,
+        ),
+        (
+            "records one more, with their statistics, resealed",
+            cut,
+            Checkpoint {
+                records: good.records + 1,
+                statistics: Some(statistics_of(r, good.records + 1)),
+                ..good.clone()
+            },
+            true,
+        ),
+        (
+            "records one fewer, with their statistics, resealed",
+            cut,
+            Checkpoint {
+                records: good.records - 1,
+                statistics: Some(statistics_of(r, good.records - 1)),
+                ..good.clone()
+            },
+            true,
+        ),
+        (
+            "bytes one short, its digest recomputed, resealed",
+            partial,
+            Checkpoint {
+                bytes: good.bytes - 1,
+                segments: one_segment(shorter),
+                ..good.clone()
+            },
+            true,
+        ),
+    ];
+    for (what, bytes, record, reseal) in cases {
+        let (_dir, path) = match reseal {
+            true => scenario(bytes, &record),
+            false => scenario_as_is(bytes, &record),
+        };
+        let done = r
+            .generate(&path, true, None)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(std::fs::read(&path).unwrap() == whole, "{what}");
+        assert_eq!(done.write.statistics.as_ref(), Some(statistics), "{what}");
+        assert!(!record_path(&path).exists(), "{what}");
+    }
+}
+
+/// The accumulator of the run's first `n` records, as a checkpoint holds it.
+fn statistics_of(r: &Run, n: u64) -> String {
+    let mut acc = dpa::StatsAccumulator::new();
+    (0..n).for_each(|id| acc.push(&r.generator.params(id)));
+    dpa::seeding::encode_hex(&acc.to_bytes())
 }

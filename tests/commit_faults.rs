@@ -88,3 +88,34 @@ fn a_disk_full_at_the_sidecar_leaves_no_array() {
     // Only the array's partial file, kept for `--resume`: nothing at a final name.
     assert_eq!(left, ["x.npy.partial"], "{left:?}");
 }
+
+/// `--stats` is committed with the output, in one group: a statistics file that cannot
+/// be written leaves no output at its final name either.
+#[test]
+fn a_stats_file_that_cannot_be_written_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = Tmpfs::mount("16k");
+    // Fill the tmpfs: the statistics file (about 1 KiB) gets no page.
+    let filler = fs.at.join("filler");
+    let _ = std::fs::write(&filler, vec![0u8; 64 << 10]);
+    let out_path = dir.path().join("out.jsonl");
+    let stats = fs.at.join("s.json");
+    let out = dpa()
+        .args(["generate", "-q", "-n", "1000", "-o"])
+        .arg(&out_path)
+        .arg("--stats")
+        .arg(&stats)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("s.json"),
+        "names the statistics file: {stderr}"
+    );
+    assert!(
+        !out_path.exists(),
+        "the output was committed before --stats failed"
+    );
+    assert!(!stats.exists());
+}

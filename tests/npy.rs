@@ -108,7 +108,7 @@ fn conversions_are_lossless_both_ways() {
             let mut convert = dpa();
             convert.arg("convert").arg(&direct).arg("-o").arg(&back);
             if ext == "jsonl" {
-                convert.args(config_of(args));
+                convert.args(config_of(args)).args(seeds_of(args));
             }
             convert.assert().success();
             assert_eq!(

@@ -206,6 +206,7 @@ fn check_report_paths(args: &BenchArgs) -> CmdResult {
         .baseline
         .iter()
         .map(|p| ("--baseline", p.as_path()))
+        .chain(args.config.inputs())
         .collect();
     let outputs: Vec<(&str, &Path)> = [
         ("--export-json", &args.export_json),

@@ -4,6 +4,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dpa::formats::claims::RowSample;
 use dpa::formats::SeedingMode;
 use dpa::formats::{read_records_from_with, read_records_with};
 use dpa::write::{Destination, RecordFile, WriteOptions};
@@ -35,6 +36,13 @@ pub struct ConvertArgs {
     /// The config to record in the output's header when the input has none (JSON Lines).
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Base seed of rank-aware records, for an input that does not state its seeding
+    /// (JSON Lines with a `rank`; default 0).
+    #[arg(long, value_name = "B", conflicts_with = "seed")]
+    pub base_seed: Option<u64>,
+    /// Seed and epoch of keyed records, for an input that does not state its seeding.
+    #[command(flatten)]
+    pub key: super::key_args::KeyArgs,
 }
 
 /// Opens the output when the input's metadata is known, then copies records.
@@ -43,12 +51,17 @@ struct Converter<'a> {
     input: &'a Path,
     output: &'a Path,
     flags: &'a ConfigArgs,
+    /// The seeding the flags state (none: plain, or rank-aware with base seed 0 for
+    /// records with a rank).
+    seeding: Option<SeedingInfo>,
     /// The records, counted beforehand (the reference's layout and a `.npy` header
     /// start with their number).
     count: Option<Counted>,
     /// Where the output goes, until the header is known and the file is created.
     destination: Option<Destination>,
     file: Option<RecordFile>,
+    /// The rows checked against a config the flags state (the input states none).
+    sample: Option<RowSample>,
 }
 
 impl Converter<'_> {
@@ -112,6 +125,10 @@ impl RecordHandler for Converter<'_> {
                 let mut m = other
                     .cloned()
                     .unwrap_or_else(|| FileMetadata::for_config(config.clone(), None));
+                if m.seeding.is_none() {
+                    m.seeding = self.seeding.clone();
+                }
+                self.sample = Some(RowSample::new(config.clone(), m.seeding.as_ref())?);
                 m.config_forms = config_forms(self.flags, &config)?;
                 m.config = Some(config);
                 m
@@ -129,7 +146,7 @@ impl RecordHandler for Converter<'_> {
                 // array gets its `rank` column.
                 meta.seeding = Some(SeedingInfo {
                     mode: SeedingMode::RankAware,
-                    base_seed: None,
+                    base_seed: self.seeding.as_ref().and_then(|s| s.base_seed),
                     rank: None,
                     world_size: None,
                     seed: None,
@@ -171,8 +188,39 @@ impl RecordHandler for Converter<'_> {
                 record.rank.map_or(String::new(), |r| format!(" of rank {r}"))
             )));
         }
+        if let Some(sample) = self.sample.as_mut() {
+            let message = match (self.seeding.as_ref().map(|s| s.mode), record.rank) {
+                (Some(SeedingMode::Keyed), Some(_)) => {
+                    Some("a record with a rank: --seed/--epoch values never depend on ranks")
+                }
+                (Some(SeedingMode::RankAware), None) => {
+                    Some("a record without a rank: --base-seed is for rank-aware records")
+                }
+                _ => None,
+            };
+            if let Some(message) = message {
+                return Err(flags_contradicted(
+                    self.input,
+                    (file.records(), message.into()),
+                ));
+            }
+            sample
+                .check(&record)
+                .map_err(|e| flags_contradicted(self.input, e))?;
+        }
         Ok(file.write(&record)?)
     }
+}
+
+/// The rows of `input` are not what the config flags give: the output would claim a
+/// config its rows do not have.
+fn flags_contradicted(input: &Path, (row, message): (u64, String)) -> Failure {
+    Failure::from(Error::data_of(
+        dpa::error::DataKind::Mismatch,
+        input,
+        format!("record {row}"),
+        format!("not what the config flags give ({message}): pass the config the file was generated with"),
+    ))
 }
 
 pub fn run(args: ConvertArgs) -> CmdResult {
@@ -182,6 +230,7 @@ pub fn run(args: ConvertArgs) -> CmdResult {
     let out_side = output_sidecar(&args.output, format);
     let mut inputs = vec![("IN", args.input.as_path())];
     inputs.extend(in_side.as_deref().map(|p| ("IN's sidecar", p)));
+    inputs.extend(args.config.inputs());
     let mut outputs = vec![("--output", args.output.as_path())];
     outputs.extend(out_side.as_deref().map(|p| ("--output's sidecar", p)));
     check_distinct(&inputs, &outputs)?;
@@ -195,9 +244,11 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         input: &args.input,
         output: &args.output,
         flags: &args.config,
+        seeding: seeding_flags(&args)?,
         count,
         destination: Some(destination(&args.output)?),
         file: None,
+        sample: None,
     };
     let result = if is_stdout(&args.input) {
         let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
@@ -206,6 +257,11 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         read_records_with(&args.input, &mut conv)
     };
     let info = result?;
+    if let Some(sample) = conv.sample.as_mut() {
+        sample
+            .finish()
+            .map_err(|e| flags_contradicted(&args.input, e))?;
+    }
     let file = conv
         .file
         .ok_or_else(|| Failure::data(anyhow::anyhow!("{}: no records", args.input.display())))?;
@@ -218,6 +274,22 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         file.finish_with(info.statistics)?;
     }
     Ok(())
+}
+
+/// The seeding `--base-seed` or `--seed`/`--epoch` state for an input that states
+/// none.
+fn seeding_flags(args: &ConvertArgs) -> Result<Option<SeedingInfo>, Failure> {
+    if let Some(keyed) = args.key.seeding(false)? {
+        return Ok(Some(SeedingInfo::new(keyed, None)));
+    }
+    Ok(args.base_seed.map(|base_seed| SeedingInfo {
+        mode: SeedingMode::RankAware,
+        base_seed: Some(base_seed),
+        rank: None,
+        world_size: None,
+        seed: None,
+        epoch: None,
+    }))
 }
 
 /// What a first reading of the input found.

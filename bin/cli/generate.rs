@@ -1,5 +1,5 @@
 //! `dpa generate`: a range of samples (or one rank's shard of it) to a file or stdout.
-//! The flags become a checked plan; [`dpa::write::generate_to`] does the work.
+//! The flags become a checked plan; [`dpa::write::generate_to_with`] does the work.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::Args;
 use dpa::atomic::partial_path;
-use dpa::write::{generate_to, Generation, WriteOptions};
+use dpa::write::{generate_to_with, Companion, Generation, WriteOptions};
 use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, SeedingInfo};
 
 use super::engine_args::{BatchArgs, EngineArgs};
@@ -163,7 +163,7 @@ pub fn run(args: GenerateArgs) -> CmdResult {
     if let Some(stats) = &args.stats {
         outputs.push(("--stats", stats.as_path()));
     }
-    check_distinct(&[], &outputs)?;
+    check_distinct(&args.range.config.inputs(), &outputs)?;
     // The statistics file is claimed first, so that a bad --stats fails before the run.
     let stats_out = args.stats.as_deref().map(Output::open).transpose()?;
 
@@ -184,19 +184,25 @@ pub fn run(args: GenerateArgs) -> CmdResult {
     let bar = records_bar(plan.count, args.progress, args.quiet);
     let mut progress = |done| bar.set_position(done);
     let destination = destination(&args.output)?;
-    let done = generate_to(
+    // A --stats file is committed with the output, in one group; on stdout it follows.
+    let (companions, stats_stdout) = match stats_out {
+        Some(Output::File(f)) if options.statistics => (vec![Companion::statistics_json(f)], None),
+        other => (Vec::new(), other),
+    };
+    let done = generate_to_with(
         &what,
         destination,
         &options,
         args.resume,
         batch_config,
         &mut progress,
+        companions,
     )
     .map_err(|e| with_resume_hint(e, &args.output))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
 
-    if let (Some(out), Some(s)) = (stats_out, &done.write.statistics) {
+    if let (Some(out), Some(s)) = (stats_stdout, &done.write.statistics) {
         write_statistics_to(out, s)?;
     }
     if !args.quiet {

@@ -15,5 +15,4 @@ pub mod progress;
 pub mod split_cmd;
 pub mod stats_cmd;
 pub mod stats_file;
-pub mod stdout_probe;
 pub mod verify_cmd;

@@ -21,8 +21,8 @@ impl Output {
     /// Opens `-` as stdout, anything else as an atomic file.
     pub fn open(path: &Path) -> Result<Self, dpa::Error> {
         if is_stdout(path) {
-            if stdout_was_closed() {
-                return Err(dpa::Error::io("<stdout>", closed_stdout()));
+            if let Some(why) = unusable_stdout() {
+                return Err(dpa::Error::io("<stdout>", why));
             }
             Ok(Output::Stdout(BufWriter::with_capacity(
                 1 << 16,
@@ -55,8 +55,8 @@ pub fn destination(path: &Path) -> Result<Destination, Failure> {
     if !is_stdout(path) {
         return Ok(Destination::File(path.to_path_buf()));
     }
-    if stdout_was_closed() {
-        return Err(dpa::Error::io("<stdout>", closed_stdout()).into());
+    if let Some(why) = unusable_stdout() {
+        return Err(dpa::Error::io("<stdout>", why).into());
     }
     Ok(Destination::Writer {
         out: Box::new(io::stdout()),
@@ -64,20 +64,19 @@ pub fn destination(path: &Path) -> Result<Destination, Failure> {
     })
 }
 
-fn closed_stdout() -> io::Error {
-    io::Error::other("standard output is closed: nowhere to write (use -o FILE)")
-}
-
-/// True for the path `-`.
+/// True for `-` and the other names of standard output (`/dev/stdout`, `/dev/fd/1`,
+/// `/proc/self/fd/1`), which are written as standard output, never put in place as a
+/// file.
 pub fn is_stdout(path: &Path) -> bool {
-    path.as_os_str() == "-"
+    crate::common::stdout_probe::names_stdout(path)
 }
 
-/// True when the process was started with its standard output closed (`>&-`), as the
-/// probe that runs before Rust's runtime saw it; `/dev/null` handed to dpa, write-only
-/// or read-write (Python's `subprocess.DEVNULL`), is an ordinary output.
-fn stdout_was_closed() -> bool {
-    super::stdout_probe::closed_at_start()
+/// Why standard output cannot take dpa's bytes — closed (`>&-`) or open for reading
+/// only when dpa started, as the probe that runs before Rust's runtime saw it; `None`
+/// when it can (`/dev/null` handed to dpa, write-only or read-write as Python's
+/// `subprocess.DEVNULL`, is an ordinary output).
+fn unusable_stdout() -> Option<io::Error> {
+    crate::common::stdout_probe::unusable()
 }
 
 /// The sidecar a `.npy` output at `path` gets (none on stdout or for other formats).

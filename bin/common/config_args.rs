@@ -91,6 +91,16 @@ fn parse_range(s: &str) -> Result<RangeArg, String> {
 }
 
 impl ConfigArgs {
+    /// The files these flags read (`--config`), as inputs of the command: no output
+    /// may be one of them.
+    pub fn inputs(&self) -> Vec<(&'static str, &Path)> {
+        self.config
+            .as_deref()
+            .map(|p| ("--config", p))
+            .into_iter()
+            .collect()
+    }
+
     /// The flag that overrides `p`, if given.
     fn override_of(&self, p: Param) -> Option<ParamRange> {
         self.range_arg(p).map(|r| r.range)
@@ -186,15 +196,22 @@ pub fn load_config_value(path: &Path) -> Result<(AugmentationConfig, serde_json:
         Ok(None) => {}
         Err(e) => return Err(named(e.to_string())),
     }
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| named(e.to_string()))?;
-    let cfg_value = match value.get("metadata") {
-        Some(meta) => meta
-            .get("config")
-            .cloned()
-            .ok_or_else(|| named("metadata has no config".into()))?,
-        None => value,
+    let config_text = config_object_text(&text).map_err(named)?;
+    AugmentationConfig::from_json_text(&config_text).map_err(|e| named(e.to_string()))
+}
+
+/// The text of the config object in a config file's `text`: the file itself, or its
+/// `metadata.config` (kept as text, so that its numbers are read as Python reads them).
+fn config_object_text(text: &str) -> Result<String, String> {
+    use serde_json::value::RawValue;
+    type Fields = std::collections::BTreeMap<String, Box<RawValue>>;
+    let fields: Fields = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let Some(meta) = fields.get("metadata") else {
+        return Ok(text.to_string());
     };
-    let cfg =
-        AugmentationConfig::from_json_value(cfg_value.clone()).map_err(|e| named(e.to_string()))?;
-    Ok((cfg, cfg_value))
+    let meta: Fields = serde_json::from_str(meta.get()).map_err(|e| format!("metadata: {e}"))?;
+    match meta.get("config") {
+        Some(config) => Ok(config.get().to_string()),
+        None => Err("metadata has no config".into()),
+    }
 }

@@ -8,3 +8,4 @@ pub mod kernel;
 pub mod limits;
 pub mod range_args;
 pub mod report;
+pub mod stdout_probe;

@@ -9,9 +9,12 @@ use dpa::formats::limits::{read_text_capped, MAX_DOCUMENT_BYTES};
 
 use super::failure::Failure;
 
-/// Writes `text` to `path` atomically, or to stdout for `-`.
+/// Writes `text` to `path` atomically, or to stdout for `-` (checked to be usable).
 pub fn write_text(path: &Path, text: &str) -> Result<(), Failure> {
-    if path.as_os_str() == "-" {
+    if super::stdout_probe::names_stdout(path) {
+        if let Some(why) = super::stdout_probe::unusable() {
+            return Err(dpa::Error::io("<stdout>", why).into());
+        }
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())

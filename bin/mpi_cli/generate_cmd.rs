@@ -36,7 +36,10 @@ pub fn prepare(a: &GenerateArgs) -> Result<(GenerateJob, bool), Failure> {
     job.validate()?;
     match &job.output {
         JobOutput::Shards(dir) => prepare_output_dir(dir)?,
-        JobOutput::SharedNpy(path) => prepare_output_file(path)?,
+        JobOutput::SharedNpy(path) => {
+            not_an_input(path, &a.range.config.inputs())?;
+            prepare_output_file(path)?
+        }
     }
     Ok((job, a.quiet))
 }
@@ -74,6 +77,24 @@ fn shared_output(file: &Path, format: Option<FormatArg>) -> Result<(JobOutput, F
             "--output writes one file that every rank writes its rows into: a .npy file (--format npy), not {other}; use --output-dir for shards of other formats"
         ))),
     }
+}
+
+/// The shared file and its sidecar are none of the command's inputs (`--config`).
+fn not_an_input(path: &Path, inputs: &[(&str, &Path)]) -> Result<(), Failure> {
+    use dpa::identity::FileId;
+    let sidecar = dpa::formats::npy::sidecar_path(path);
+    for out in [path, sidecar.as_path()] {
+        for (flag, input) in inputs {
+            if FileId::of(out).is_some() && FileId::of(out) == FileId::of(input) {
+                return Err(Failure::usage_msg(format!(
+                    "--output {} and {flag} {} are the same file",
+                    out.display(),
+                    input.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A shared output file: its folder is created if missing; a folder (or its sidecar's

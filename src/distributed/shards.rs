@@ -20,6 +20,8 @@ use super::plan::{host_name, shard_file_name, GenerateJob, JobError};
 use crate::batch::BatchConfig;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::Error;
+use crate::formats::npy::NpySidecar;
+use crate::formats::{FileMetadata, Format};
 use crate::params::{Generator, Hash};
 use crate::seeding::{decode_hex, encode_hex};
 use crate::split::id_range;
@@ -74,8 +76,11 @@ pub(crate) fn write_shard<C: Communicator>(
     let file = shard_file_name(rank, size, job.format);
     let path = dir.join(&file);
     let settings = job.settings_digest(size);
+    let sidecar = (job.format == Format::Npy)
+        .then(|| job.shard_metadata(rank, size))
+        .transpose()?;
     let kept = match job.resume {
-        true => keep_finished(&path, &settings, job.with_stats)?,
+        true => keep_finished(&path, &settings, job.with_stats, sidecar)?,
         false => remove_stale(&done_path(&path)).map(|()| None)?,
     };
     comm.barrier();
@@ -159,8 +164,15 @@ fn write_new(
     })
 }
 
-/// The shard at `path`, when its record is this job's and its bytes hash to it.
-fn keep_finished(path: &Path, settings: &Hash, with_stats: bool) -> Result<Option<Written>, Error> {
+/// The shard at `path`, when its record is this job's and its bytes hash to it; for a
+/// `.npy` shard, when its sidecar is also the one this job writes (with `sidecar`'s
+/// metadata).
+fn keep_finished(
+    path: &Path,
+    settings: &Hash,
+    with_stats: bool,
+    sidecar: Option<FileMetadata>,
+) -> Result<Option<Written>, Error> {
     let Some(done) = read_json::<Done>(&done_path(path))? else {
         return Ok(None);
     };
@@ -189,6 +201,13 @@ fn keep_finished(path: &Path, settings: &Hash, with_stats: bool) -> Result<Optio
     // The record's count and statistics are claims too: they must be the rows'.
     if read_back(path, with_stats)? != Some((done.records, stats.clone())) {
         return Ok(None);
+    }
+    if let Some(metadata) = sidecar {
+        let statistics = with_stats.then(|| stats.finish());
+        let want = NpySidecar::new(metadata, statistics, done.bytes, done.sha256);
+        if NpySidecar::load(path).ok().flatten() != Some(want) {
+            return Ok(None);
+        }
     }
     Ok(Some(Written {
         records: done.records,

@@ -279,6 +279,20 @@ fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest
     if bytes != sidecar.bytes || sha256 != sidecar.sha256 || shards.len() as u64 != size {
         return Ok(None);
     }
+    // What the sidecar says of the ranks and the rows is a claim too: each entry must be
+    // its rank's part of the run, and the statistics those of the rows (the reader
+    // checks them, and the rows' ids and ranks, against the sidecar).
+    for (rank, s) in (0..size).zip(&shards) {
+        let Ok((first, count, _)) = job.shard(rank, size) else {
+            return Ok(None);
+        };
+        if (s.rank, s.start, s.end, s.records) != (rank, first, first + count, count) {
+            return Ok(None);
+        }
+    }
+    if crate::formats::read_records(path, |_| Ok(())).is_err() {
+        return Ok(None);
+    }
     for s in &mut shards {
         (s.resumed, s.seconds) = (
             s.records,
@@ -467,7 +481,7 @@ fn finish(
     let mut sidecar = NpySidecar::new(meta, manifest.statistics, bytes, sha256);
     sidecar.ranks = serde_json::to_value(&manifest.shards).ok();
     let path = file.path().to_path_buf();
-    crate::write::commit_with_sidecar(file, &sidecar)?;
+    crate::write::commit_with_sidecar(crate::commit::Commit::new(), file, &sidecar)?;
     remove_progress_records(&path);
     Ok(())
 }
@@ -494,9 +508,9 @@ fn same_file(a: &std::fs::File, b: Option<&std::fs::File>) -> bool {
     }
 }
 
-/// Removes every progress record of `path` (`<path>.partial.rank-RRRRR-of-PPPPP`),
-/// whatever the rank count of the run that left it: once the file is in place, none
-/// describes anything.
+/// Removes every progress record of `path` (`<path>.partial.rank-RRRRR-of-PPPPP`) and
+/// any torn `.tmp` one a killed rank left, whatever the rank count of the run that left
+/// it: once the file is in place, none describes anything.
 fn remove_progress_records(path: &Path) {
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
         return;
@@ -516,6 +530,7 @@ fn remove_progress_records(path: &Path) {
             return false;
         };
         let digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+        let rest = rest.strip_suffix(b".tmp").unwrap_or(rest);
         let text = String::from_utf8_lossy(rest);
         text.split_once("-of-")
             .is_some_and(|(r, p)| digits(r.as_bytes()) && digits(p.as_bytes()))

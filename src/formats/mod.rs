@@ -34,6 +34,7 @@ macro_rules! file_format {
 }
 
 pub mod binary;
+pub mod claims;
 mod handler;
 pub mod json;
 pub mod jsonl;

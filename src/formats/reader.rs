@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+use super::claims::Checked;
 pub use super::handler::{FileInfo, RecordHandler};
 use super::handler::{OnRecord, Reopen};
 use super::sniff::sniff;
@@ -142,19 +143,27 @@ where
         );
     }
     let input = io::Cursor::new(prefix).chain(input);
-    match format {
-        Format::Jsonl => super::jsonl::read(input, path, handler),
+    let sidecar = match (format, file) {
+        (Format::Npy, true) => super::npy::NpySidecar::load(path)?,
+        _ => None,
+    };
+    // The claims are the sidecar's, for an array that has one; else the file's own.
+    let claimant = match &sidecar {
+        Some(_) => super::sidecar::sidecar_path(path),
+        None => path.to_path_buf(),
+    };
+    let mut checked = Checked::new(handler, claimant);
+    let info = match format {
+        Format::Jsonl => super::jsonl::read(input, path, &mut checked),
         // Detection finds the reference's file as the JSON document it is.
-        Format::Json | Format::ReferenceJson => super::json::read(input, path, handler, reopen),
-        Format::Bincode => super::binary::read_binary(input, path, handler),
-        Format::Npy => {
-            let sidecar = match file {
-                true => super::npy::NpySidecar::load(path)?,
-                false => None,
-            };
-            super::npy::read(input, path, handler, sidecar)
+        Format::Json | Format::ReferenceJson => {
+            super::json::read(input, path, &mut checked, reopen)
         }
-    }
+        Format::Bincode => super::binary::read_binary(input, path, &mut checked),
+        Format::Npy => super::npy::read(input, path, &mut checked, sidecar),
+    }?;
+    checked.finish(&info)?;
+    Ok(info)
 }
 
 #[cfg(test)]
@@ -176,9 +185,8 @@ mod tests {
 
     #[test]
     fn json_document_without_ids_is_numbered_by_position() {
-        let doc = format!(
-            r#"{{"metadata": {{"num_samples": 2, "config": {{"rotation_range": [-30, 30]}}}}, "augmentations": [{REC}, {REC}]}}"#
-        );
+        let doc =
+            format!(r#"{{"metadata": {{"num_samples": 2}}, "augmentations": [{REC}, {REC}]}}"#);
         let (info, recs) = read(&doc).unwrap();
         assert_eq!(info.format, Format::Json);
         assert!(info.ids_inferred);

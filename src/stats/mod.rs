@@ -80,6 +80,31 @@ impl Statistics {
             Param::Contrast => &self.contrast,
         }
     }
+
+    /// The first parameter whose summary differs from `other`'s in a bit (count, min,
+    /// max, mean or stdev): exact statistics of the same records are equal bit for bit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = dpa::Statistics::default();
+    /// let mut b = a;
+    /// assert_eq!(a.first_difference(&b), None);
+    /// b.noise.max = -0.0;
+    /// assert_eq!(a.first_difference(&b), Some(dpa::Param::Noise));
+    /// ```
+    pub fn first_difference(&self, other: &Statistics) -> Option<Param> {
+        let bits = |s: &Summary| {
+            [s.min, s.max, s.mean, s.stdev]
+                .map(f64::to_bits)
+                .into_iter()
+                .chain([s.count])
+                .collect::<Vec<u64>>()
+        };
+        Param::ALL
+            .into_iter()
+            .find(|&p| bits(self.get(p)) != bits(other.get(p)))
+    }
 }
 
 /// Accumulates statistics of records; merge partial accumulators with `+` or [`merge`].

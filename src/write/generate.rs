@@ -75,7 +75,50 @@ pub fn generate_to(
     batch: BatchConfig,
     progress: &mut dyn FnMut(u64),
 ) -> Result<GenerateSummary, Error> {
+    generate_to_with(
+        what,
+        destination,
+        options,
+        resume,
+        batch,
+        progress,
+        Vec::new(),
+    )
+}
+
+/// [`generate_to`], committing `companions` (written from the output's statistics) in
+/// one group with the output: all of them reach their names, or none does.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use dpa::write::{generate_to_with, Companion, Destination, Generation, WriteOptions};
+/// use dpa::{Engine, FileMetadata, Format, Generator, Preset, Seeding};
+/// let dir = tempfile::tempdir().unwrap();
+/// let engine = Engine::new(Default::default()).unwrap();
+/// let generator = Arc::new(Generator::new(Preset::Mild.config()).unwrap());
+/// let what = Generation { engine: &engine, generator: &generator, seeding: Seeding::Plain,
+///                         ids: dpa::id_range(0, 10).unwrap() };
+/// let options = WriteOptions { format: Format::Jsonl, statistics: true, keep_partial: false,
+///     checksum: false, metadata: FileMetadata::for_config(generator.config().clone(), Some(10)) };
+/// let stats = dpa::AtomicFile::create(&dir.path().join("s.json")).unwrap();
+/// let out = Destination::File(dir.path().join("a.jsonl"));
+/// generate_to_with(&what, out, &options, false, Default::default(), &mut |_| {},
+///                  vec![Companion::statistics_json(stats)]).unwrap();
+/// assert!(std::fs::read_to_string(dir.path().join("s.json")).unwrap().contains("\"rotation\""));
+/// ```
+pub fn generate_to_with(
+    what: &Generation<'_>,
+    destination: Destination,
+    options: &WriteOptions,
+    resume: bool,
+    batch: BatchConfig,
+    progress: &mut dyn FnMut(u64),
+    companions: Vec<super::Companion>,
+) -> Result<GenerateSummary, Error> {
     let mut file = open(what, destination, options, resume)?;
+    companions.into_iter().for_each(|c| file.add_companion(c));
     let done = file.records();
     progress(done);
     let name = file.name().to_path_buf();

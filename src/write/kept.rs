@@ -13,6 +13,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::atomic::AtomicFile;
 use crate::checkpoint::{read_record, record_path, Checkpoint, Segment, MAX_SEGMENTS};
 use crate::error::Error;
+use crate::formats::resume::ExpectedBytes;
 use crate::formats::{FileMetadata, Format};
 use crate::params::Hash;
 use crate::stats::StatsAccumulator;
@@ -85,13 +86,20 @@ pub(super) fn by_checkpoint(
     path: &Path,
     partial: &Path,
     expected: &Expected,
+    rerun: &mut dyn ExpectedBytes,
 ) -> Result<Option<Kept>, Error> {
     let Some(record) = read_record(&record_path(path)) else {
         return Ok(None);
     };
     let input = file.read_partial()?;
     let len = input.metadata().map_err(|e| Error::io(partial, e))?.len();
-    let Some((digests, stats)) = plausible(&record, expected, len) else {
+    let claims = plausible(&record, expected, len);
+    let meets = claims.is_some()
+        && ends_with_its_last_record(&input, &record, expected.header, rerun)
+            .map_err(|e| Error::io(partial, e))?;
+    let Some((digests, stats)) = claims.filter(|_| meets) else {
+        // A record whose word is not taken goes, so that it misleads no later run.
+        crate::checkpoint::remove_record(path);
         return Ok(None);
     };
     let mut kept = Kept {
@@ -171,14 +179,37 @@ pub(super) fn hash_span(
     Ok(())
 }
 
-/// The record's segments and statistics, when its claims fit the run and a file of
-/// `len` bytes.
+/// Whether the record's count and bytes meet: the bytes just before its end are the
+/// encoding of its last record, as the run writes it (none but the header for none).
+fn ends_with_its_last_record(
+    input: &File,
+    record: &Checkpoint,
+    header: u64,
+    rerun: &mut dyn ExpectedBytes,
+) -> io::Result<bool> {
+    if record.records == 0 {
+        return Ok(record.bytes == header);
+    }
+    let (mut want, mut ends) = (Vec::new(), Vec::new());
+    rerun.records(record.records - 1, 1, &mut want, &mut ends);
+    let width = want.len() as u64;
+    if width == 0 || width > record.bytes.saturating_sub(header) {
+        return Ok(false);
+    }
+    let mut have = vec![0u8; want.len()];
+    input.read_exact_at(&mut have, record.bytes - width)?;
+    Ok(have == want)
+}
+
+/// The record's segments and statistics, when it holds its seal and its claims fit the
+/// run and a file of `len` bytes.
 fn plausible(
     record: &Checkpoint,
     expected: &Expected,
     len: u64,
 ) -> Option<(Vec<Span>, StatsAccumulator)> {
-    let fits = record.settings == expected.settings
+    let fits = record.is_sealed()
+        && record.settings == expected.settings
         && record.records <= expected.count
         && (expected.header..=len).contains(&record.bytes);
     let digests = record.digests().filter(|_| fits)?;

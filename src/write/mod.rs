@@ -8,14 +8,16 @@
 //! encode and sum whole chunks ([`EncodedChunk`]); the writer only appends them in id
 //! order and merges their exact statistics.
 
+mod companion;
 mod encoded;
 mod generate;
 mod kept;
 mod pipeline;
 mod record_file;
 
+pub use companion::Companion;
 pub use encoded::{encode_plan, EncodedChunk, ENCODE_BUDGET};
-pub use generate::{generate_to, GenerateSummary, Generation};
+pub use generate::{generate_to, generate_to_with, GenerateSummary, Generation};
 pub use pipeline::{ChunkSink, Pipeline, PipelineSummary};
 pub(crate) use record_file::commit_with_sidecar;
 pub use record_file::{Destination, RecordFile, Rerun, WriteOptions, WriteSummary};

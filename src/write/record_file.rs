@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::companion::Companion;
 use super::encoded::EncodedChunk;
 use super::kept::{
     by_checkpoint, hash_span, segment_of, settings_digest, Expected, Kept, Verifier,
@@ -13,7 +14,7 @@ use super::kept::{
 use crate::atomic::AtomicFile;
 use crate::checkpoint::{Checkpoint, Segment, CHECKPOINT_EVERY};
 use crate::commit::Commit;
-use crate::error::Error;
+use crate::error::{DataKind, Error};
 use crate::formats::npy::{sidecar_path, NpySidecar};
 use crate::formats::resume::{check_partial, check_records, ExpectedBytes, PartialScan};
 use crate::formats::{AnySink, FileMetadata, Format, RecordSink};
@@ -155,6 +156,8 @@ pub struct RecordFile {
     sidecar: Option<FileMetadata>,
     /// Checkpoints (a file written through a partial file only).
     checkpoints: Option<Checkpoints>,
+    /// Files committed with this one ([`RecordFile::add_companion`]).
+    companions: Vec<Companion>,
 }
 
 /// When and with which settings digest a [`RecordFile`] saves its next checkpoint, the
@@ -210,6 +213,7 @@ impl RecordFile {
             partial,
             sidecar,
             checkpoints,
+            companions: Vec::new(),
         })
     }
 
@@ -247,8 +251,19 @@ impl RecordFile {
             header: header.len() as u64,
             sha: options.checksum || sidecar.is_some(),
         };
-        let mut kept = by_checkpoint(&file, path, &partial, &expected)?;
-        let scan = check(&file, &partial, &header, count, rerun, kept.as_ref())?;
+        let mut kept = by_checkpoint(&file, path, &partial, &expected, rerun)?;
+        let scan = match check(&file, &partial, &header, count, rerun, kept.as_ref()) {
+            // The partial file does not go on as the run writes it after what the
+            // record vouched for: the record's word is not taken, as if it were absent.
+            Err(e) if kept.is_some() && e.data_kind() == Some(DataKind::Mismatch) => {
+                if let Some(pending) = kept.take().and_then(|k| k.pending) {
+                    let _ = pending.outcome();
+                }
+                crate::checkpoint::remove_record(path);
+                check(&file, &partial, &header, count, rerun, None)?
+            }
+            other => other?,
+        };
         let pending = kept.as_mut().and_then(|k| k.pending.take());
         let segments = kept
             .as_ref()
@@ -283,6 +298,7 @@ impl RecordFile {
                 segments,
                 pending,
             }),
+            companions: Vec::new(),
         }))
     }
 
@@ -327,7 +343,7 @@ impl RecordFile {
         if let Some(content) = tracked.content.as_ref() {
             segments.push(segment_of(tracked.bytes, content));
         }
-        let record = Checkpoint {
+        let mut record = Checkpoint {
             settings: due.settings,
             records: self.records,
             bytes: tracked.bytes,
@@ -336,11 +352,19 @@ impl RecordFile {
                 .stats
                 .as_ref()
                 .map(|s| crate::seeding::encode_hex(&s.to_bytes())),
+            seal: None,
         };
+        record.seal = Some(record.sealed());
         match &mut tracked.out {
             Out::File(f) => f.checkpoint(serde_json::to_vec(&record).unwrap_or_default()),
             Out::Writer(_) => Ok(()),
         }
+    }
+
+    /// Adds a file to be written from this file's statistics and committed with it,
+    /// in one group: both reach their names, or neither does.
+    pub fn add_companion(&mut self, companion: Companion) {
+        self.companions.push(companion);
     }
 
     /// Writes one record.
@@ -439,6 +463,10 @@ impl RecordFile {
             .finish(statistics.as_ref())
             .map_err(|e| Error::io(&self.name, e))?;
         let sha256 = tracked.hash.map(|h| Hash(h.finalize().into()));
+        let mut group = Commit::new();
+        for companion in std::mem::take(&mut self.companions) {
+            group = group.with(companion.written(statistics.as_ref())?);
+        }
         match (tracked.out, self.sidecar) {
             (Out::File(f), Some(metadata)) => {
                 let sidecar = NpySidecar::new(
@@ -447,10 +475,13 @@ impl RecordFile {
                     tracked.bytes,
                     sha256.unwrap_or_default(),
                 );
-                commit_with_sidecar(f, &sidecar)?;
+                commit_with_sidecar(group, f, &sidecar)?;
             }
-            (Out::File(f), None) => f.commit()?,
-            (Out::Writer(mut w), _) => w.flush().map_err(|e| Error::io(&self.name, e))?,
+            (Out::File(f), None) => group.with(f).run()?,
+            (Out::Writer(mut w), _) => {
+                w.flush().map_err(|e| Error::io(&self.name, e))?;
+                group.run()?;
+            }
         }
         Ok(WriteSummary {
             records: self.records,
@@ -498,6 +529,7 @@ fn check(
 ) -> Result<PartialScan, Error> {
     let mut input = file.read_partial()?;
     let Some(kept) = kept else {
+        rerun.start_after(0, StatsAccumulator::new());
         return check_partial(io::BufReader::new(input), partial, header, count, rerun);
     };
     rerun.start_after(kept.records, kept.stats.clone());
@@ -538,13 +570,18 @@ fn hash_kept(
     Ok((content, hash))
 }
 
-/// Commits a `.npy` array with its sidecar, as one [`Commit`]: both are written and
-/// fsynced before either is renamed, and the sidecar takes its name first, so whoever
-/// finds the array finds its sidecar; a failure leaves neither.
-pub(crate) fn commit_with_sidecar(array: AtomicFile, sidecar: &NpySidecar) -> Result<(), Error> {
+/// Commits a `.npy` array with its sidecar, after the members of `group`, as one
+/// [`Commit`]: all are written and fsynced before any is renamed, and the sidecar takes
+/// its name before the array, so whoever finds the array finds its sidecar; a failure
+/// leaves none.
+pub(crate) fn commit_with_sidecar(
+    group: Commit,
+    array: AtomicFile,
+    sidecar: &NpySidecar,
+) -> Result<(), Error> {
     let path = sidecar_path(array.path());
     let mut side = AtomicFile::create(&path)?;
     side.write_all(&sidecar.to_json())
         .map_err(|e| Error::io(&path, e))?;
-    Commit::new().with(side).with(array).run()
+    group.with(side).with(array).run()
 }
