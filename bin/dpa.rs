@@ -27,11 +27,13 @@ enum Command {
     Params(cli::params_cmd::ParamsArgs),
     /// Print the range of sample positions each rank owns.
     Split(cli::split_cmd::SplitArgs),
-    /// Print the statistics of a saved file (json, jsonl or bincode).
+    // Print the statistics of a saved file (any format dpa reads).
+    #[command(about = format!("Print the statistics of a saved file ({})", dpa::Format::names_list("or")))]
     Stats(cli::stats_cmd::StatsArgs),
     /// List the presets and their values.
     Presets(cli::presets_cmd::PresetsArgs),
-    /// Convert a file between json, jsonl and bincode, losslessly.
+    // Convert a file between the formats, losslessly.
+    #[command(about = format!("Convert a file between {}, losslessly", dpa::Format::names_list("and")))]
     Convert(cli::convert_cmd::ConvertArgs),
     /// Recompute every record of a file and report the first mismatch.
     Verify(cli::verify_cmd::VerifyArgs),

@@ -145,6 +145,30 @@ fn lock_owned(partial: &Path, file: File) -> Result<File, Error> {
     }
 }
 
+/// The folder of `path` is there and is a folder: else the error names `path` as the
+/// user gave it, and what is wrong with its folder (not the partial file's name).
+fn folder_exists(path: &Path) -> Result<(), Error> {
+    let folder = match path.parent() {
+        Some(f) if !f.as_os_str().is_empty() => f,
+        _ => return Ok(()),
+    };
+    let message = match fs::metadata(folder) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => format!("{} is not a folder", folder.display()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            format!(
+                "its folder {} does not exist (create it first)",
+                folder.display()
+            )
+        }
+        Err(e) => format!("its folder {}: {e}", folder.display()),
+    };
+    Err(Error::io(
+        path,
+        io::Error::new(io::ErrorKind::NotFound, message),
+    ))
+}
+
 impl AtomicFile {
     /// Starts writing `path` through `<path>.partial`, which this run then owns: it
     /// is created exclusively, or, if a run that died left one, taken over and emptied.
@@ -185,6 +209,7 @@ impl AtomicFile {
                 });
             }
         }
+        folder_exists(path)?;
         let partial = partial_path(path);
         let file = own_partial(&partial, true)?
             .ok_or_else(|| Error::io(&partial, io::Error::from(io::ErrorKind::NotFound)))?;

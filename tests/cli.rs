@@ -158,7 +158,7 @@ fn generate_json_file_holds_metadata_records_and_statistics() {
         .arg(&stats)
         .assert()
         .success()
-        .stderr(predicate::str::contains("generated 25 records"));
+        .stderr(predicate::str::contains("wrote 25 records"));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(doc["metadata"]["num_samples"], 25);
     assert_eq!(doc["metadata"]["start_id"], 5);

@@ -67,7 +67,7 @@ fn every_batch_strategy_writes_the_same_file() {
         let out = dpa()
             .args(["generate", "-n", "25000", "-o"])
             .arg(&path)
-            .args(["--batch-strategy", strategy])
+            .args(["--batch-strategy", strategy, "-v"])
             .args(&extra)
             .output()
             .unwrap();

@@ -91,6 +91,8 @@ fn four_ranks_write_what_dpa_generate_writes_per_rank() {
                 "10007",
                 "--start-id",
                 "5",
+                "--seeding",
+                "rank-aware",
                 "--base-seed",
                 "3",
                 "--format",
@@ -379,7 +381,16 @@ fn one_shared_npy_file_from_any_number_of_ranks() {
     }
     // Rank-aware rows carry their ranks: the shared file is the merged shards.
     let shards = dir.path().join("shards");
-    let common = ["generate", "-q", "-n", "10007", "--base-seed", "3"];
+    let common = [
+        "generate",
+        "-q",
+        "-n",
+        "10007",
+        "--seeding",
+        "rank-aware",
+        "--base-seed",
+        "3",
+    ];
     let mut run = common.to_vec();
     run.extend(["--output-dir", shards.to_str().unwrap()]);
     mpirun_ok(3, &run);
@@ -705,5 +716,36 @@ fn an_early_failure_ends_a_large_shared_job_promptly() {
         took < Duration::from_secs(15),
         "the job took {took:?} to end"
     );
+    assert!(!out.exists());
+}
+
+/// The headline command without seeding flags writes what `dpa generate` writes, on
+/// any number of ranks (global seeding is the default); `--base-seed` without
+/// `--seeding rank-aware` is refused rather than ignored.
+#[test]
+fn unflagged_runs_are_world_size_invariant() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dpa(&["generate", "-n", "3001"], &dir.path().join("whole.npy"));
+    for ranks in 1..=3 {
+        let out = dir.path().join(format!("p{ranks}.npy"));
+        mpirun_ok(
+            ranks,
+            &["generate", "-q", "-n", "3001", "-o", out.to_str().unwrap()],
+        );
+        assert!(std::fs::read(&out).unwrap() == whole, "{ranks} ranks");
+    }
+    let out = dir.path().join("b.npy");
+    let args = [
+        "generate",
+        "-n",
+        "10",
+        "--base-seed",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let (refused, _) = mpirun(2, &args, Duration::from_secs(60));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--seeding rank-aware"));
     assert!(!out.exists());
 }

@@ -20,8 +20,8 @@ use crate::common::failure::{CmdResult, Failure};
 /// Arguments of `dpa convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// The input file (json, jsonl, bincode or npy; detected from its content), or - for stdin.
-    #[arg(value_name = "IN")]
+    // The input file (any format dpa reads; detected from its content), or - for stdin.
+    #[arg(value_name = "IN", help = format!("The input file ({}; detected from its content), or - for stdin", dpa::Format::names_list("or")))]
     pub input: PathBuf,
     /// The output file, or - for stdout.
     #[arg(short, long, value_name = "OUT")]
@@ -226,6 +226,7 @@ fn flags_contradicted(input: &Path, (row, message): (u64, String)) -> Failure {
 pub fn run(args: ConvertArgs) -> CmdResult {
     let format = output_format(args.format.map(Format::from), &args.output)?;
     let format = with_layout(format, args.layout)?;
+    super::output::not_binary_on_a_terminal(&args.output, format)?;
     let in_side = input_sidecar(&args.input);
     let out_side = output_sidecar(&args.output, format);
     let mut inputs = vec![("IN", args.input.as_path())];

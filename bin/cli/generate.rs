@@ -13,7 +13,9 @@ use dpa::{id_range, split_range, FileMetadata, Format, Generator, Seeding, Seedi
 use super::engine_args::{BatchArgs, EngineArgs};
 use super::key_args::SeedingArgs;
 use super::layout::{config_forms, with_layout, LayoutArg};
-use super::output::{check_distinct, destination, is_stdout, output_sidecar, Output};
+use super::output::{
+    check_distinct, destination, is_stdout, not_binary_on_a_terminal, output_sidecar, Output,
+};
 use super::progress::records_bar;
 use super::stats_file::write_statistics_to;
 use crate::common::failure::{CmdResult, Failure};
@@ -49,8 +51,11 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub progress: bool,
     /// No summary and no progress bar on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Details on stderr after the summary: how the records were batched.
+    #[arg(short, long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
@@ -67,8 +72,9 @@ pub fn output_format(flag: Option<Format>, path: &Path) -> Result<Format, Failur
     }
     Format::from_path(path).ok_or_else(|| {
         Failure::usage_msg(format!(
-            "cannot tell the format of '{}' from its extension: use .json, .jsonl or .bin, or pass --format",
-            path.display()
+            "cannot tell the format of '{}' from its extension: use {}, or pass --format",
+            path.display(),
+            Format::extensions_list()
         ))
     })
 }
@@ -155,15 +161,7 @@ pub fn run(args: GenerateArgs) -> CmdResult {
             "--resume needs an output file (-o PATH)",
         ));
     }
-    let mut outputs = vec![("--output", args.output.as_path())];
-    let sidecar = output_sidecar(&args.output, plan.format);
-    if let Some(side) = &sidecar {
-        outputs.push(("--output's sidecar", side.as_path()));
-    }
-    if let Some(stats) = &args.stats {
-        outputs.push(("--stats", stats.as_path()));
-    }
-    check_distinct(&args.range.config.inputs(), &outputs)?;
+    check_outputs(&args, plan.format)?;
     // The statistics file is claimed first, so that a bad --stats fails before the run.
     let stats_out = args.stats.as_deref().map(Output::open).transpose()?;
 
@@ -219,9 +217,26 @@ pub fn run(args: GenerateArgs) -> CmdResult {
             engine.threads(),
             &name,
         );
-        eprintln!("dpa: batches: {}", done.metrics.summary());
+        if args.verbose {
+            eprintln!("dpa: batches: {}", done.metrics.summary());
+        }
     }
     Ok(())
+}
+
+/// The outputs (records, a `.npy` sidecar, `--stats`) are distinct from one another
+/// and from the inputs, and no binary records go to a terminal.
+fn check_outputs(args: &GenerateArgs, format: Format) -> CmdResult {
+    not_binary_on_a_terminal(&args.output, format)?;
+    let mut outputs = vec![("--output", args.output.as_path())];
+    let sidecar = output_sidecar(&args.output, format);
+    if let Some(side) = &sidecar {
+        outputs.push(("--output's sidecar", side.as_path()));
+    }
+    if let Some(stats) = &args.stats {
+        outputs.push(("--stats", stats.as_path()));
+    }
+    check_distinct(&args.range.config.inputs(), &outputs)
 }
 
 /// A write error on the output, with where the records written so far are kept.
@@ -256,10 +271,10 @@ fn print_summary(
     };
     let (count, first) = (plan.count, plan.first);
     let made = count - done;
-    let rate = if seconds > 0.0 {
-        made as f64 / seconds
-    } else {
-        0.0
+    // A rate over a run this short measures start-up, not generation: none is given.
+    let rate = match seconds >= 0.25 {
+        true => format!(", {:.0} records/s", made as f64 / seconds),
+        false => String::new(),
     };
     let ids = if count == 0 {
         "no ids".to_string()
@@ -272,7 +287,7 @@ fn print_summary(
         String::new()
     };
     eprintln!(
-        "dpa: generated {count} records ({ids}, {mode}{resumed}) in {seconds:.3} s, {rate:.0} records/s on {threads} threads -> {} ({})",
+        "dpa: wrote {count} records ({ids}, {mode}{resumed}) to {} ({}) in {seconds:.2} s{rate}, {threads} threads",
         name.display(),
         plan.format
     );

@@ -50,6 +50,19 @@ impl Output {
     }
 }
 
+/// Refuses binary records (bincode, npy) for a terminal, as `gzip` does: they would be
+/// noise on the screen, and a `.npy` array on stdout has no sidecar anyway.
+pub fn not_binary_on_a_terminal(path: &Path, format: dpa::Format) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    let binary = matches!(format, dpa::Format::Bincode | dpa::Format::Npy);
+    if binary && is_stdout(path) && io::stdout().is_terminal() {
+        return Err(Failure::usage_msg(format!(
+            "{format} is a binary format and standard output is a terminal: write it to a file (-o FILE) or redirect it (> FILE, | ...)"
+        )));
+    }
+    Ok(())
+}
+
 /// Where the library writes records: stdout (checked to be open) or a file.
 pub fn destination(path: &Path) -> Result<Destination, Failure> {
     if !is_stdout(path) {

@@ -16,7 +16,7 @@ use crate::common::failure::{CmdResult, Failure};
 #[derive(Debug, Args)]
 pub struct ParamsArgs {
     /// Sample ids (0 to 18446744073709551615).
-    #[arg(value_name = "ID")]
+    #[arg(value_name = "ID", value_parser = crate::common::count_arg::parse_u64)]
     pub ids: Vec<u64>,
     /// Read more ids from FILE (whitespace-separated; - for stdin; # starts a comment).
     #[arg(long, value_name = "FILE")]

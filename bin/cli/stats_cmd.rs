@@ -13,9 +13,8 @@ use crate::common::failure::CmdResult;
 /// Arguments of `dpa stats`.
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// A file dpa reads (JSON, JSON Lines or binary; dpa's or the reference's), or -
-    /// for stdin.
-    #[arg(value_name = "FILE")]
+    // A file dpa reads (any format dpa reads; dpa's or the reference's), or - for stdin.
+    #[arg(value_name = "FILE", help = format!("A file dpa reads ({}; dpa's or the reference's), or - for stdin", dpa::Format::names_list("or")))]
     pub file: PathBuf,
     /// Write the statistics here instead of stdout.
     #[arg(short, long, value_name = "PATH", default_value = "-")]

@@ -18,8 +18,8 @@ use crate::common::failure::{CmdResult, Failure};
 /// Arguments of `dpa verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The file to check (json, jsonl or bincode), or - for stdin.
-    #[arg(value_name = "FILE")]
+    // The file to check (any format dpa reads), or - for stdin.
+    #[arg(value_name = "FILE", help = format!("The file to check ({}), or - for stdin", dpa::Format::names_list("or")))]
     pub file: PathBuf,
     /// The config to check against (default: the file's own; required for JSON Lines).
     #[command(flatten)]

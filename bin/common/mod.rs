@@ -2,6 +2,7 @@
 //! the format flag, size caps, failures and their exit codes, and report files.
 
 pub mod config_args;
+pub mod count_arg;
 pub mod failure;
 pub mod format_arg;
 pub mod kernel;

@@ -12,9 +12,9 @@ pub struct RangeArgs {
     pub config: ConfigArgs,
     /// Number of samples in the whole run (with --rank, or over a job's ranks, split
     /// across the ranks).
-    #[arg(short = 'n', long = "num-samples", value_name = "N")]
+    #[arg(short = 'n', long = "num-samples", value_name = "N", value_parser = super::count_arg::parse_u64)]
     pub num_samples: u64,
     /// First sample id.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[arg(long, value_name = "S", default_value_t = 0, value_parser = super::count_arg::parse_u64)]
     pub start_id: u64,
 }

@@ -48,11 +48,12 @@ pub enum Command {
 pub struct GenerateArgs {
     #[command(flatten)]
     pub range: RangeArgs,
-    /// Base seed of rank-aware seeding.
-    #[arg(long, value_name = "B", default_value_t = 0)]
-    pub base_seed: u64,
-    /// rank-aware (the reference's) or global (independent of the rank count).
-    #[arg(long, value_enum, default_value = "rank-aware")]
+    /// Base seed of rank-aware seeding (with --seeding rank-aware; default 0).
+    #[arg(long, value_name = "B")]
+    pub base_seed: Option<u64>,
+    /// global (the default: the values of `dpa generate`, whatever the rank count) or
+    /// rank-aware (the reference's distributed mode: they change with the rank count).
+    #[arg(long, value_enum, default_value = "global")]
     pub seeding: SeedingArg,
     /// Seed-and-epoch seeding ("S:E:id"): the values depend on (seed, epoch, id) only,
     /// the same for any number of ranks, and differ from epoch to epoch.

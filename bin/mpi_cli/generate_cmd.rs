@@ -15,11 +15,16 @@ use crate::common::format_arg::FormatArg;
 /// made before MPI starts is made here.
 pub fn prepare(a: &GenerateArgs) -> Result<(GenerateJob, bool), Failure> {
     let (output, format) = job_output(a.output_dir.as_deref(), a.output.as_deref(), a.format)?;
+    if a.base_seed.is_some() && a.seeding != SeedingArg::RankAware {
+        return Err(Failure::usage_msg(
+            "--base-seed seeds rank-aware records, and the default seeding is global (the same values on any number of ranks): add --seeding rank-aware for the reference's distributed mode",
+        ));
+    }
     let job = GenerateJob {
         config: a.range.config.resolve()?,
         num_samples: a.range.num_samples,
         start_id: a.range.start_id,
-        base_seed: a.seed.unwrap_or(a.base_seed),
+        base_seed: a.seed.or(a.base_seed).unwrap_or(0),
         epoch: a.epoch.unwrap_or(0),
         seeding: match (a.seed, a.seeding) {
             (Some(_), _) => GlobalSeeding::Keyed,

@@ -139,6 +139,30 @@ impl Format {
         }
     }
 
+    /// The names of [`Format::ALL`] as a list for messages: `json, jsonl, bincode or
+    /// npy` (with `last` before the last: "or", "and").
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::Format::names_list("or"), "json, jsonl, bincode or npy");
+    /// ```
+    pub fn names_list(last: &str) -> String {
+        list_of(Format::ALL.map(Format::name), last)
+    }
+
+    /// The extensions of [`Format::ALL`] as a list for messages: `.json, .jsonl, .bin
+    /// or .npy`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(dpa::Format::extensions_list(), ".json, .jsonl, .bin or .npy");
+    /// ```
+    pub fn extensions_list() -> String {
+        list_of(Format::ALL.map(|f| format!(".{}", f.extension())), "or")
+    }
+
     /// The format a file name's extension implies.
     ///
     /// # Examples
@@ -150,6 +174,16 @@ impl Format {
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         Format::ALL.into_iter().find(|f| f.extension() == ext)
+    }
+}
+
+/// `a, b, c LAST d`.
+fn list_of<T: fmt::Display>(items: impl IntoIterator<Item = T>, last: &str) -> String {
+    let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
+    match items.split_last() {
+        Some((end, [])) => end.clone(),
+        Some((end, rest)) => format!("{} {last} {end}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -166,7 +200,12 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format '{s}' (expected json, jsonl, bincode or npy)"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown format '{s}' (expected {})",
+                    Format::names_list("or")
+                )
+            })
     }
 }
 
