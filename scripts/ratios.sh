@@ -7,6 +7,8 @@
 #              rate), and against the disk: `dd` copying the same bytes (from the page
 #              cache) to a new file with fdatasync, the least time an atomic write of
 #              them can take here. JSON Lines to /dev/null shows the CPU side alone.
+#   verify     `dpa verify x.jsonl --preset moderate` of the main job's file against
+#              the main job itself (rate / rate: issue 32 asks for >= 0.8).
 #   resume     the main job killed (SIGKILL) when its partial file reaches 70% of the
 #              final size, then `--resume`d, against the uninterrupted main job; the
 #              resumed file must equal the uninterrupted one byte for byte.
@@ -77,6 +79,7 @@ for ((r = 0; r < reps; r++)); do
   rm -f "$dir/x.jsonl"
   timed main "$dpa" generate -q -n "$n" --threads 2 -o "$dir/x.jsonl"
   full=$(stat -c %s "$dir/x.jsonl")
+  timed verify "$dpa" verify "$dir/x.jsonl" --preset moderate --threads 2
   timed disk dd if="$dir/x.jsonl" of="$dir/copy" bs=4M conv=fdatasync status=none
   rm -f "$dir/copy"
   timed jsonl-null "$dpa" generate -q -n "$n" --threads 2 --format jsonl -o /dev/null
@@ -99,7 +102,7 @@ median() {
 }
 ratio() { echo "$1 / $2" | bc -l; }
 base=$(median baseline); main=$(median main); disk=$(median disk)
-null=$(median jsonl-null); resume=$(median resume)
+null=$(median jsonl-null); resume=$(median resume); verify=$(median verify)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "machine: $cpu, $(nproc) cores; N = $n, median of $reps"
 printf '%-58s %9s %8s\n' case seconds ratio
@@ -107,6 +110,7 @@ printf '%-58s %9.2f %8s\n' "baseline: bincode --no-stats -> /dev/null" "$base" "
 printf '%-58s %9.2f %8.2f\n' "main job: jsonl + stats -> file (rate / baseline rate)" "$main" "$(ratio "$base" "$main")"
 printf '%-58s %9.2f %8.2f\n' "jsonl + stats -> /dev/null (rate / baseline rate)" "$null" "$(ratio "$base" "$null")"
 printf '%-58s %9.2f %8.2f\n' "disk: dd of the same bytes, fdatasync (main job / disk)" "$disk" "$(ratio "$main" "$disk")"
+printf '%-58s %9.2f %8.2f\n' "verify the main job's file (rate / main job rate)" "$verify" "$(ratio "$main" "$verify")"
 printf '%-58s %9.2f %8.2f\n' "resume after SIGKILL at 70% (time / main job time)" "$resume" "$(ratio "$resume" "$main")"
 if (( have_mpi )); then
   shared=$(median shared); shards=$(median shards)

@@ -140,6 +140,12 @@ where
             )
             .into());
         }
+        // dpa's own layout is read directly; anything else by the general parser.
+        if let Some(p) = super::record::parse_compact_line(&line) {
+            handler.record(p)?;
+            info.records += 1;
+            continue;
+        }
         let raw: RawRecord = serde_json::from_slice(&line).map_err(|e| {
             let (kind, what) = if line.last() != Some(&b'\n') && e.is_eof() {
                 let what = format!("truncated record (no end of line): {e}");

@@ -133,7 +133,7 @@ pub fn read_line_capped<R: BufRead + ?Sized>(
 }
 
 fn memchr_newline(buf: &[u8]) -> Option<usize> {
-    buf.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', buf)
 }
 
 /// Checks that no JSON object in `text` has the same key twice (serde_json keeps the

@@ -64,7 +64,7 @@ pub use reader::{
     read_records, read_records_from, read_records_from_with, read_records_with, FileInfo,
     RecordHandler,
 };
-pub use record::{write_record, RecordStyle};
+pub use record::{append_compact_line, parse_compact_line, write_record, RecordStyle};
 pub use reference::{ConfigForms, ReferenceWriter};
 pub use shortest::append_shortest;
 pub use sink::AnySink;
