@@ -251,7 +251,8 @@ fn merge_survives_damaged_manifests_and_shards() {
         .flat_map(|f| {
             let run = dir.path().join(f.name());
             let shard = dpa::distributed::shard_file_name(1, 2, *f);
-            [run.join("manifest.json"), run.join(shard)]
+            let manifest = dpa::distributed::manifest_file_name(*f);
+            [run.join(manifest), run.join(shard)]
         })
         .collect();
     let originals: Vec<Vec<u8>> = targets.iter().map(|p| std::fs::read(p).unwrap()).collect();

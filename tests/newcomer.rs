@@ -17,8 +17,8 @@ fn help_and_errors_list_every_format() {
     let help = dpa().arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
     for line in [
-        "statistics of a saved file (json, jsonl, bincode or npy)",
-        "between json, jsonl, bincode and npy",
+        "statistics of a saved file (json, jsonl, bincode, npy or parquet)",
+        "between json, jsonl, bincode, npy and parquet",
     ] {
         assert!(text.contains(line), "{text}");
     }
@@ -27,13 +27,17 @@ fn help_and_errors_list_every_format() {
             .args([cmd, "--help"])
             .assert()
             .success()
-            .stdout(predicate::str::contains("json, jsonl, bincode or npy"));
+            .stdout(predicate::str::contains(
+                "json, jsonl, bincode, npy or parquet",
+            ));
     }
     dpa()
         .args(["generate", "-n", "3", "-o", "x.txt"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("use .json, .jsonl, .bin or .npy"));
+        .stderr(predicate::str::contains(
+            "use .json, .jsonl, .bin, .npy or .parquet",
+        ));
 }
 
 #[test]

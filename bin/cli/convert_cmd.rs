@@ -29,6 +29,9 @@ pub struct ConvertArgs {
     /// Output format (default: from the output's extension).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::common::format_arg::FormatArg>,
+    /// Compression of a Parquet output's pages.
+    #[arg(long, value_name = "CODEC", value_enum, default_value_t)]
+    pub compression: crate::common::format_arg::CompressionArg,
     /// JSON layout: dpa's, or the reference's own file (json.dump(indent=2), Python's
     /// float repr, no sample_id).
     #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
@@ -62,6 +65,8 @@ struct Converter<'a> {
     file: Option<RecordFile>,
     /// The rows checked against a config the flags state (the input states none).
     sample: Option<RowSample>,
+    /// A Parquet output's compression.
+    compression: dpa::formats::Compression,
 }
 
 impl Converter<'_> {
@@ -154,6 +159,7 @@ impl RecordHandler for Converter<'_> {
                 });
             }
         }
+        meta.compression = self.compression;
         // A failed conversion leaves nothing behind: it can simply be run again.
         let options = WriteOptions {
             format: self.format,
@@ -250,6 +256,7 @@ pub fn run(args: ConvertArgs) -> CmdResult {
         destination: Some(destination(&args.output)?),
         file: None,
         sample: None,
+        compression: args.compression.into(),
     };
     let result = if is_stdout(&args.input) {
         let stdin = BufReader::with_capacity(1 << 16, std::io::stdin().lock());

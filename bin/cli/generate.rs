@@ -28,9 +28,12 @@ pub struct GenerateArgs {
     pub range: RangeArgs,
     #[command(flatten)]
     pub seeding: SeedingArgs,
-    /// Output format (default: from the output's extension .json/.jsonl/.bin; jsonl for stdout).
+    /// Output format (default: from the output's extension; jsonl for stdout).
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<crate::common::format_arg::FormatArg>,
+    /// Compression of a Parquet output's pages.
+    #[arg(long, value_name = "CODEC", value_enum, default_value_t)]
+    pub compression: crate::common::format_arg::CompressionArg,
     /// JSON layout: dpa's, or exactly the bytes of the reference's
     /// generate_augmentation_chain(n, config, save_path=...) (ids from 0, plain seeding).
     #[arg(long, value_name = "LAYOUT", value_enum, default_value_t)]
@@ -133,6 +136,7 @@ impl Plan {
             meta.config_forms = config_forms(&args.range.config, generator.config())?;
         }
         meta.start_id = Some(first);
+        meta.compression = args.compression.into();
         meta.seeding = Some(SeedingInfo::new(seeding, args.seeding.world_size));
         if let (Seeding::RankAware { .. }, Some(_)) = (seeding, args.seeding.world_size) {
             meta.run = Some(dpa::formats::RunRange {
@@ -243,7 +247,8 @@ fn check_outputs(args: &GenerateArgs, format: Format) -> CmdResult {
 fn with_resume_hint(e: dpa::Error, output: &Path) -> Failure {
     let on_output = matches!(&e, dpa::Error::Io { path, .. } if path == output);
     let partial = partial_path(output);
-    if is_stdout(output) || !on_output || !partial.is_file() {
+    let parquet = Format::from_path(output) == Some(Format::Parquet);
+    if is_stdout(output) || !on_output || !partial.is_file() || parquet {
         // Kept as it is: a closed pipe on stdout is still recognised as one.
         return Failure::from(e);
     }

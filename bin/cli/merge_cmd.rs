@@ -277,11 +277,17 @@ fn copy_shard(
         next_id: s.start,
         seen: 0,
     };
-    let info = read_records_from_with(
-        BufReader::with_capacity(1 << 16, &mut hashing),
-        &path,
-        &mut copy,
-    )?;
+    let info = if m.format == dpa::Format::Parquet {
+        // A Parquet file is read from the file itself (its footer is at its end); its
+        // bytes are then hashed whole.
+        dpa::formats::read_records_with(&path, &mut copy)?
+    } else {
+        read_records_from_with(
+            BufReader::with_capacity(1 << 16, &mut hashing),
+            &path,
+            &mut copy,
+        )?
+    };
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::io(&path, e))?;
     let at = format!("shard of rank {}", s.rank);
     if info.records != s.records {

@@ -3,7 +3,7 @@
 use clap::ValueEnum;
 use dpa::Format;
 
-/// A file format on the command line (`json`, `jsonl`, `bincode`, `npy`).
+/// A file format on the command line (`json`, `jsonl`, `bincode`, `npy`, `parquet`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     /// The reference's JSON document.
@@ -14,6 +14,30 @@ pub enum FormatArg {
     Bincode,
     /// A NumPy structured array (`.npy`), with a `<file>.npy.json` sidecar.
     Npy,
+    /// Apache Parquet (`.parquet`), its claims in the file's metadata.
+    Parquet,
+}
+
+/// `--compression`: how a Parquet file's pages are compressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    /// None.
+    None,
+    /// LZ4 (raw).
+    Lz4,
+    /// Zstandard, level 1.
+    #[default]
+    Zstd,
+}
+
+impl From<CompressionArg> for dpa::formats::Compression {
+    fn from(c: CompressionArg) -> Self {
+        match c {
+            CompressionArg::None => dpa::formats::Compression::None,
+            CompressionArg::Lz4 => dpa::formats::Compression::Lz4,
+            CompressionArg::Zstd => dpa::formats::Compression::Zstd,
+        }
+    }
 }
 
 impl From<FormatArg> for Format {
@@ -23,6 +47,7 @@ impl From<FormatArg> for Format {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Bincode => Format::Bincode,
             FormatArg::Npy => Format::Npy,
+            FormatArg::Parquet => Format::Parquet,
         }
     }
 }

@@ -184,7 +184,10 @@ pub fn print_manifest(m: &Manifest, output: &JobOutput) {
         m.slowest_rank,
         m.seeding,
         match output {
-            JobOutput::Shards(dir) => dir.join("manifest.json").display().to_string(),
+            JobOutput::Shards(dir) => dir
+                .join(dpa::distributed::manifest_file_name(m.format))
+                .display()
+                .to_string(),
             JobOutput::SharedNpy(path) => format!(
                 "{} (sidecar {})",
                 path.display(),

@@ -26,6 +26,9 @@ pub fn run_generate<C: Communicator>(
         return Ok(None);
     };
     let manifest = build_manifest(job, comm.size() as u64, &all_stats, &all_entries)?;
-    write_manifest(&dir.join("manifest.json"), &manifest)?;
+    write_manifest(
+        &dir.join(super::plan::manifest_file_name(job.format)),
+        &manifest,
+    )?;
     Ok(Some(manifest))
 }

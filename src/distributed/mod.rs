@@ -21,4 +21,6 @@ pub use local::{JobAborted, LocalCommunicator};
 pub use manifest::{Manifest, ShardEntry, ShardTimings};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiCommunicator;
-pub use plan::{shard_file_name, GenerateJob, GlobalSeeding, JobError, JobOutput};
+pub use plan::{
+    manifest_file_name, shard_file_name, GenerateJob, GlobalSeeding, JobError, JobOutput,
+};

@@ -163,6 +163,24 @@ pub enum JobError {
     },
 }
 
+/// The manifest's name in a run's folder: `manifest.json`, or `_manifest.json` beside
+/// Parquet shards, so that the folder reads as one dataset (pyarrow, polars and
+/// DuckDB skip names that start with `_`).
+///
+/// # Examples
+///
+/// ```
+/// use dpa::distributed::manifest_file_name;
+/// assert_eq!(manifest_file_name(dpa::Format::Jsonl), "manifest.json");
+/// assert_eq!(manifest_file_name(dpa::Format::Parquet), "_manifest.json");
+/// ```
+pub fn manifest_file_name(format: Format) -> &'static str {
+    match format {
+        Format::Parquet => "_manifest.json",
+        _ => "manifest.json",
+    }
+}
+
 /// The file name of a rank's shard: `shard-{rank:05}-of-{size:05}.{ext}`.
 ///
 /// # Examples

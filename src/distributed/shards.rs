@@ -43,10 +43,14 @@ struct Done {
 }
 
 /// The record of the shard at `shard`: `<shard>.done.json`.
+/// A shard's `.done.json` record: beside it, named after it (`_`-prefixed beside a
+/// Parquet shard, which dataset readers then skip).
 fn done_path(shard: &Path) -> PathBuf {
-    let mut s = shard.as_os_str().to_owned();
+    let parquet = shard.extension().is_some_and(|e| e == "parquet");
+    let mut s = std::ffi::OsString::from(if parquet { "_" } else { "" });
+    s.push(shard.file_name().unwrap_or_default());
     s.push(".done.json");
-    PathBuf::from(s)
+    shard.with_file_name(s)
 }
 
 /// A shard as its rank left it: written now, or kept from a killed run.

@@ -130,6 +130,7 @@ impl TryFrom<BinHeader> for FileMetadata {
             seeding,
             config_forms: Default::default(),
             run: None,
+            compression: Default::default(),
         })
     }
 }

@@ -196,6 +196,9 @@ pub struct FileMetadata {
     /// kept in a `.npy` sidecar only (`NpySidecar::run`); not stored in a file's header.
     #[serde(skip)]
     pub run: Option<RunRange>,
+    /// How a Parquet writer compresses its pages (a writer's choice, not stored here).
+    #[serde(skip)]
+    pub compression: super::Compression,
 }
 
 /// The ids of a whole run split across ranks: `num_samples` ids from `start_id`. With
@@ -246,6 +249,7 @@ impl FileMetadata {
             seeding: None,
             config_forms: super::ConfigForms::Integral,
             run: None,
+            compression: super::Compression::default(),
         }
     }
 }

@@ -35,12 +35,18 @@ macro_rules! file_format {
 
 pub mod binary;
 pub mod claims;
+mod compression;
 mod handler;
 pub mod json;
 pub mod jsonl;
 pub mod limits;
 mod metadata;
 pub mod npy;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+#[cfg(not(feature = "parquet"))]
+#[path = "parquet_stub.rs"]
+pub mod parquet;
 mod pyrepr;
 mod reader;
 mod record;
@@ -56,6 +62,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use binary::BincodeWriter;
+pub use compression::Compression;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
 pub use metadata::{FileMetadata, RunRange, SeedingInfo, SeedingMode};
@@ -100,11 +107,20 @@ pub enum Format {
     /// A NumPy structured array ([`npy`](mod@npy)), extension `.npy`; its metadata and
     /// statistics live in a sidecar, `<file>.npy.json`.
     Npy,
+    /// Apache Parquet ([`parquet`](mod@parquet)), extension `.parquet`; its metadata
+    /// and statistics live in the file's key-value metadata (feature `parquet`).
+    Parquet,
 }
 
 impl Format {
     /// All formats.
-    pub const ALL: [Format; 4] = [Format::Json, Format::Jsonl, Format::Bincode, Format::Npy];
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Jsonl,
+        Format::Bincode,
+        Format::Npy,
+        Format::Parquet,
+    ];
 
     /// The format's name.
     ///
@@ -120,6 +136,7 @@ impl Format {
             Format::Bincode => "bincode",
             Format::ReferenceJson => "reference-json",
             Format::Npy => "npy",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -136,6 +153,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Bincode => "bin",
             Format::Npy => "npy",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -145,7 +163,7 @@ impl Format {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(dpa::Format::names_list("or"), "json, jsonl, bincode or npy");
+    /// assert_eq!(dpa::Format::names_list("or"), "json, jsonl, bincode, npy or parquet");
     /// ```
     pub fn names_list(last: &str) -> String {
         list_of(Format::ALL.map(Format::name), last)
@@ -157,7 +175,7 @@ impl Format {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(dpa::Format::extensions_list(), ".json, .jsonl, .bin or .npy");
+    /// assert_eq!(dpa::Format::extensions_list(), ".json, .jsonl, .bin, .npy or .parquet");
     /// ```
     pub fn extensions_list() -> String {
         list_of(Format::ALL.map(|f| format!(".{}", f.extension())), "or")

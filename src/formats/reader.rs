@@ -161,6 +161,12 @@ where
         }
         Format::Bincode => super::binary::read_binary(input, path, &mut checked),
         Format::Npy => super::npy::read(input, path, &mut checked, sidecar),
+        // Its footer is at its end: it is read from the file, not from a stream.
+        Format::Parquet if file => super::parquet::read(path, &mut checked),
+        Format::Parquet => {
+            let message = "a Parquet file is read from a regular file (its footer is at its end), not from a stream";
+            Err(Error::data_of(crate::error::DataKind::Mismatch, path, "byte 0", message).into())
+        }
     }?;
     checked.finish(&info)?;
     Ok(info)

@@ -163,7 +163,7 @@ pub fn parse_compact_line(line: &[u8]) -> Option<Params> {
         .then(|| Params::from_parts(sample_id, rank, values, hash))
 }
 
-/// [`append_record`] in the compact style, with its `\n`: a JSON Lines line.
+/// A record in the compact style (as JSON Lines writes it), with its `\n`.
 pub fn append_compact_line(p: &Params, out: &mut Vec<u8>) {
     append_record(p, RecordStyle::Compact, out);
     out.push(b'\n');

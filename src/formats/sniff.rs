@@ -8,7 +8,7 @@ use super::Format;
 use crate::error::Error;
 
 /// Tells the format from the content, whatever the sizes of the reads (a pipe may
-/// deliver one byte at a time): the binary or NumPy magic; else, after an optional UTF-8 byte
+/// deliver one byte at a time): the binary, NumPy or Parquet magic; else, after an optional UTF-8 byte
 /// order mark and whitespace, a JSON document when the first key of the first object
 /// is `metadata`, `augmentations` or `statistics`; else JSON Lines.
 ///
@@ -24,6 +24,8 @@ pub(crate) fn sniff<R: BufRead>(input: &mut R, path: &Path) -> Result<(Format, V
         None => return Ok((Format::Jsonl, peek.bytes)),
         Some(b) if b == super::binary::MAGIC[0] => return Ok((Format::Bincode, peek.bytes)),
         Some(b) if b == super::npy::MAGIC[0] => return Ok((Format::Npy, peek.bytes)),
+        // "PAR1": no JSON text starts with `P`.
+        Some(b) if b == super::parquet::MAGIC[0] => return Ok((Format::Parquet, peek.bytes)),
         Some(0xEF) => {
             if peek.byte()? != Some(0xBB) || peek.byte()? != Some(0xBF) {
                 return Err(peek.not_ours(0));

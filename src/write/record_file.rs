@@ -235,6 +235,14 @@ impl RecordFile {
         let Some(mut file) = AtomicFile::resume(path)? else {
             return Ok(None);
         };
+        if options.format == Format::Parquet {
+            let message = "a Parquet file is not resumed (its footer, written last, lists its row groups): its partial file is left as it is; run again without --resume";
+            let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
+            return Err(Error::io(
+                partial,
+                io::Error::new(io::ErrorKind::Unsupported, message),
+            ));
+        }
         let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
         let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
             .map_err(|e| Error::io(&partial, e))?;
@@ -252,18 +260,7 @@ impl RecordFile {
             sha: options.checksum || sidecar.is_some(),
         };
         let mut kept = by_checkpoint(&file, path, &partial, &expected, rerun)?;
-        let scan = match check(&file, &partial, &header, count, rerun, kept.as_ref()) {
-            // The partial file does not go on as the run writes it after what the
-            // record vouched for: the record's word is not taken, as if it were absent.
-            Err(e) if kept.is_some() && e.data_kind() == Some(DataKind::Mismatch) => {
-                if let Some(pending) = kept.take().and_then(|k| k.pending) {
-                    let _ = pending.outcome();
-                }
-                crate::checkpoint::remove_record(path);
-                check(&file, &partial, &header, count, rerun, None)?
-            }
-            other => other?,
-        };
+        let scan = check_or_fall_back(&file, path, &partial, &header, count, rerun, &mut kept)?;
         let pending = kept.as_mut().and_then(|k| k.pending.take());
         let segments = kept
             .as_ref()
@@ -500,7 +497,9 @@ fn checkpoints_of(
     partial: Option<&Path>,
     name: &Path,
 ) -> Result<Option<Checkpoints>, Error> {
-    if partial.is_none() {
+    // A Parquet file's bytes come a row group at a time, after its records were
+    // counted: no byte count is ever a record boundary to vouch for.
+    if partial.is_none() || options.format == Format::Parquet {
         return Ok(None);
     }
     let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
@@ -516,6 +515,30 @@ fn checkpoints_of(
         segments: Vec::new(),
         pending: None,
     }))
+}
+
+/// [`check`] after what the checkpoint vouched for; where the partial file does not go
+/// on there as the run writes it, the record's word is not taken (`kept` becomes
+/// `None`, the record is removed) and the whole file is checked, as without one.
+fn check_or_fall_back(
+    file: &AtomicFile,
+    path: &Path,
+    partial: &Path,
+    header: &[u8],
+    count: u64,
+    rerun: &mut dyn Rerun,
+    kept: &mut Option<Kept>,
+) -> Result<PartialScan, Error> {
+    match check(file, partial, header, count, rerun, kept.as_ref()) {
+        Err(e) if kept.is_some() && e.data_kind() == Some(DataKind::Mismatch) => {
+            if let Some(pending) = kept.take().and_then(|k| k.pending) {
+                let _ = pending.outcome();
+            }
+            crate::checkpoint::remove_record(path);
+            check(file, partial, header, count, rerun, None)
+        }
+        other => other,
+    }
 }
 
 /// Checks the partial file: after what a checkpoint vouched for (`kept`), or whole.
