@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Python writes no __pycache__ into the checkout: the suite leaves it as the user left it.
+export PYTHONDONTWRITEBYTECODE=1
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
@@ -32,6 +35,10 @@ step "Python test environment (target/venv: NumPy, pinned)"
 DPA_TEST_PYTHON=$(bash scripts/setup-python.sh)
 export DPA_TEST_PYTHON
 echo "$DPA_TEST_PYTHON"
+
+step "the checkout as the user left it (checked again at the end: nothing here is touched)"
+guard=$(mktemp)
+"$DPA_TEST_PYTHON" scripts/checkout_guard.py snapshot "$guard"
 
 step "architecture: no import circle among src/ files, no function over 80 lines"
 "$DPA_TEST_PYTHON" scripts/import_cycles.py src
@@ -59,7 +66,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --features mpi
 
 step "cargo test --features mpi (unit, integration, CLI, doc, distributed, mpirun)"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$guard"' EXIT
 # A hang must fail the run, not stall it.
 timeout 2400 cargo test --locked --features mpi 2>&1 | tee "$log"
 
@@ -105,7 +112,7 @@ out_file=$(printf '%s\n' "$main_cmd" | sed -n 's/.* -o \([^ ]*\).*/\1/p')
 # A checkout of its own, made of links to this one and sharing its build, so that the
 # command writes its output there: a user's own augmentations.jsonl here is never touched.
 main_dir=$(mktemp -d)
-trap 'rm -f "$log"; rm -rf "$main_dir"' EXIT
+trap 'rm -f "$log" "$guard"; rm -rf "$main_dir"' EXIT
 for f in Cargo.toml Cargo.lock README.md src bin benches examples tests python; do
     ln -s "$PWD/$f" "$main_dir/$f"
 done
@@ -134,6 +141,10 @@ done
 # No Slurm here: the batch script is checked for shell syntax only.
 echo "-- slurm/dpa.sbatch (bash -n)"
 bash -n examples/slurm/dpa.sbatch
+
+step "the checkout is as the user left it"
+"$DPA_TEST_PYTHON" scripts/checkout_guard.py check "$guard"
+rm -f "$guard"
 
 step "all checks passed"
 # One closing line with the totals of every cargo test run above.
