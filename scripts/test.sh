@@ -129,14 +129,16 @@ install_root="$main_dir/installed"
 cargo install --locked --quiet --path . --target-dir target --root "$install_root"
 PATH="$install_root/bin:$PATH" dpa --version
 
+# Benches and examples reuse the build of `cargo test --features mpi` above (the same
+# profile and features): nothing is compiled again for them.
 step "benches in test mode (each bench runs once)"
-timeout 900 cargo test --locked --benches
+timeout 900 cargo test --locked --features mpi --benches
 
 step "examples"
 for ex in examples/*.rs; do
     name=$(basename "$ex" .rs)
     echo "-- $name"
-    timeout 300 cargo run --locked --release --quiet --example "$name" >/dev/null
+    timeout 300 cargo run --locked --features mpi --quiet --example "$name" >/dev/null
 done
 # No Slurm here: the batch script is checked for shell syntax only.
 echo "-- slurm/dpa.sbatch (bash -n)"
