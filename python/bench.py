@@ -7,7 +7,8 @@ Prints, pinned to one core:
 - one ``gen_augmentation_params`` call at a time, ids in order and shuffled, for the
   reference and for dpa_rs, and the ratios;
 - ``params_array`` of N samples on 1 thread beside ``dpa generate --threads 1 --format npy
-  -o /dev/null`` of the same N (the CLI's rate is the floor it is measured against).
+  -o /dev/null`` of the same N (the CLI's rate is the floor it is measured against);
+- ``pa.table(params_table(0, N))`` beside ``params_array(0, N)`` (medians of 5).
 Each timing is the best of 3. Runs from any folder; the reference is found at
 $DPA_REFERENCE or shared/reference/dpa-0.2.1 beside the repository.
 """
@@ -75,6 +76,23 @@ def arrays(n, dpa):
     print(f"  params_array / dpa generate: {t_cli / t_arr:.2f}")
 
 
+def tables(n):
+    """``pa.table(params_table(0, n))`` beside ``params_array(0, n)``, interleaved, 5
+    rounds each, medians (1 thread: the same core does both)."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        print("no pyarrow: the table comparison is skipped (pip install pyarrow)")
+        return
+    t_arr, t_tab = [], []
+    for _ in range(5):
+        t_arr.append(best_of(1, lambda: dpa_rs.params_array(0, n, threads=1)))
+        t_tab.append(best_of(1, lambda: pa.table(dpa_rs.params_table(0, n, threads=1))))
+    a, t = sorted(t_arr)[2], sorted(t_tab)[2]
+    print(f"pa.table(params_table) of {n:,} samples, 1 thread: {n / t:12,.0f} rows/s "
+          f"(params_array {n / a:,.0f} rows/s; ratio {a / t:.2f})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=40_000)
@@ -90,6 +108,7 @@ def main():
     else:
         print(f"no reference at {ref_root}: per-call comparison skipped (set --reference)")
     arrays(a.n, a.dpa if shutil.which(a.dpa) or os.path.exists(a.dpa) else None)
+    tables(a.n)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ lines and files, every float bit for bit. Porting is an import::
     from dpa_rs import gen_augmentation_params         # the same, from dpa
 
 Beyond the reference, ``params_array``, ``params_for_ids`` and ``statistics_array``
-compute whole ranges as NumPy arrays on several threads, outside the GIL. Every object
+compute whole ranges as NumPy arrays on several threads, outside the GIL;
+``params_table`` and ``table_for_ids`` the same as Arrow tables (PyCapsule interface,
+no copy into pyarrow, polars or DuckDB). Every object
 pickles; the thread pool is rebuilt in a forked child. See docs/PYTHON.md.
 """
 
@@ -16,6 +18,7 @@ import os as _os
 
 from . import _native, distributed, dpa
 from ._arrays import params_array, params_for_ids, row_dtype, statistics_array
+from ._tables import ParamsTable, params_table, table_for_ids
 from .distributed import *  # noqa: F401,F403
 from .distributed import __all__ as _distributed_all
 from .dpa import *  # noqa: F401,F403
@@ -30,6 +33,9 @@ __all__ = [
     "params_for_ids",
     "statistics_array",
     "row_dtype",
+    "params_table",
+    "table_for_ids",
+    "ParamsTable",
     "dpa",
     "distributed",
 ]

@@ -24,6 +24,25 @@ def _check_id(name: str, value: Any) -> int:
     return value
 
 
+def _id_bytes(ids: Any) -> bytes:
+    """``ids`` as little-endian ``u64`` bytes: any one-dimensional integer array (NumPy,
+    or anything ``np.asarray`` reads without Python objects: a torch tensor, an Arrow
+    array, a buffer) is converted whole, without a per-element Python loop; any other
+    sequence is read element by element and each element must be an int."""
+    arr = None if isinstance(ids, (list, tuple, range)) else np.asarray(ids)
+    if arr is not None and arr.dtype == object:
+        arr = None  # not a typed buffer: read element by element
+    if arr is not None and arr.dtype.kind not in "iu":
+        raise TypeError(f"ids must be integers, got dtype {arr.dtype}")
+    if arr is None:
+        arr = np.array([_check_id("ids[i]", i) for i in ids], dtype=np.uint64)
+    if arr.ndim != 1:
+        raise ValueError(f"ids must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "i" and arr.size and arr.min() < 0:
+        raise ValueError(f"ids must be non-negative, got {int(arr.min())}")
+    return np.ascontiguousarray(arr, dtype="<u8").tobytes()
+
+
 def _seeding(seed: int | None, epoch: int | None, rank: int | None, base_seed: int) -> Any:
     """The seeding the keyword arguments name: plain, seed/epoch, or rank-aware."""
     if seed is not None and rank is not None:
@@ -91,17 +110,7 @@ def params_for_ids(
 ) -> np.ndarray:
     """The records of ``ids`` (any integer array or sequence), in that order, as
     ``params_array`` returns them."""
-    if isinstance(ids, np.ndarray):
-        if ids.ndim != 1:
-            raise ValueError(f"ids must be one-dimensional, got shape {ids.shape}")
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"ids must be integers, got dtype {ids.dtype}")
-        if ids.dtype.kind == "i" and ids.size and ids.min() < 0:
-            raise ValueError(f"ids must be non-negative, got {int(ids.min())}")
-        arr = ids
-    else:
-        arr = np.array([_check_id("ids[i]", i) for i in ids], dtype=np.uint64)
-    raw = np.ascontiguousarray(arr, dtype="<u8").tobytes()
+    raw = _id_bytes(ids)
     seeding = _seeding(seed, epoch, rank, base_seed)
     return np.asarray(_native.rows_for_ids(raw, _config(config), seeding, threads=_threads(threads)))
 

@@ -50,8 +50,14 @@ impl PySeeding {
     }
 }
 
+impl From<PySeeding> for Seeding {
+    fn from(s: PySeeding) -> Seeding {
+        s.0
+    }
+}
+
 /// dpa's generator for `config`, or `ValueError` saying why dpa cannot compute it.
-fn generator(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<Generator>> {
+pub fn generator(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<Generator>> {
     config::generator(py, config).ok_or_else(|| {
         value_error(format!(
             "config: the array functions need five (low, high) ranges of floats or ints of \
@@ -227,13 +233,7 @@ pub fn rows_for_ids(
     threads: Option<usize>,
 ) -> PyResult<Rows> {
     let (seeding, g) = (seeding.0, generator(py, config)?);
-    if !ids.len().is_multiple_of(8) {
-        return Err(value_error("ids: a whole number of 8-byte integers"));
-    }
-    let ids: Vec<u64> = ids
-        .chunks_exact(8)
-        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-        .collect();
+    let ids = ids_from_le_bytes(ids)?;
     let engine = pool::engine(threads)?;
     let rank = seeding.rank().is_some();
     let width = RowLayout { rank }.row_bytes();
@@ -251,6 +251,17 @@ pub fn rows_for_ids(
         rows: ids.len() as u64,
         rank,
     })
+}
+
+/// Ids given as little-endian `u64`s; `ValueError` unless a whole number of them.
+pub fn ids_from_le_bytes(ids: &[u8]) -> PyResult<Vec<u64>> {
+    if !ids.len().is_multiple_of(8) {
+        return Err(value_error("ids: a whole number of 8-byte integers"));
+    }
+    Ok(ids
+        .chunks_exact(8)
+        .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        .collect())
 }
 
 fn summaries(stats: &StatsAccumulator) -> Vec<SummaryRow> {

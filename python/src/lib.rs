@@ -11,6 +11,7 @@ mod config;
 mod pool;
 mod readahead;
 mod records;
+mod tables;
 
 use dpa::formats::npy::RowLayout;
 use pyo3::prelude::*;
@@ -55,6 +56,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::rows, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::rows_for_ids, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::statistics, m)?)?;
+    m.add_class::<tables::Table>()?;
+    m.add_function(wrap_pyfunction!(tables::table_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(tables::table_for_ids, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::column_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(pool::forget_pools, m)?)?;
     m.add_function(wrap_pyfunction!(row_fields, m)?)?;

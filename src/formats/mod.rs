@@ -33,6 +33,8 @@ macro_rules! file_format {
     };
 }
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod binary;
 pub mod claims;
 mod compression;

@@ -24,7 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, Float64Array, RecordBatch, UInt64Array};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::{ArrowWriter, ARROW_SCHEMA_META_KEY};
@@ -62,16 +62,11 @@ fn codec(c: Compression) -> Codec {
     }
 }
 
-const PARAMS: [&str; 5] = ["rotation", "brightness", "noise", "scale", "contrast"];
+const PARAMS: [&str; 5] = super::arrow::PARAM_COLUMNS;
 
 /// The Arrow schema of a file of rank-aware records (`rank`) or not, with `metadata`.
 fn schema(rank: bool, metadata: &FileMetadata) -> Schema {
-    let mut fields = vec![Field::new("sample_id", DataType::UInt64, false)];
-    if rank {
-        fields.push(Field::new("rank", DataType::UInt64, false));
-    }
-    fields.extend(PARAMS.map(|p| Field::new(p, DataType::Float64, false)));
-    fields.push(Field::new("hash", DataType::FixedSizeBinary(32), false));
+    let fields = super::arrow::fields(rank);
     let claims = [
         (
             "dpa".to_string(),
