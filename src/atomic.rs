@@ -9,16 +9,13 @@
 //! touch it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::direct::{FileOut, WritePath};
 use crate::error::Error;
 use crate::writeback::Writeback;
-
-/// The write buffer: small records are gathered, while the encoded chunks of the
-/// parallel writers (hundreds of KiB) are larger and go to the file without a copy.
-const BUFFER: usize = 128 << 10;
 
 /// A file being written; it appears at its path only on [`AtomicFile::commit`].
 ///
@@ -46,7 +43,7 @@ pub struct AtomicFile {
     path: PathBuf,
     /// `<path>.partial`, or `None` when writing a device or pipe directly.
     partial: Option<PathBuf>,
-    out: Option<BufWriter<File>>,
+    out: Option<FileOut>,
     keep_partial: bool,
     /// Writes the partial file's data to disk in the background as it grows.
     writeback: Option<Writeback>,
@@ -202,7 +199,7 @@ impl AtomicFile {
                 return Ok(AtomicFile {
                     path: path.to_path_buf(),
                     partial: None,
-                    out: Some(BufWriter::with_capacity(BUFFER, file)),
+                    out: Some(FileOut::stream(file)),
                     keep_partial: false,
                     writeback: None,
                     renamed: false,
@@ -220,7 +217,7 @@ impl AtomicFile {
             path: path.to_path_buf(),
             partial: Some(partial),
             writeback: Writeback::start(&file),
-            out: Some(BufWriter::with_capacity(BUFFER, file)),
+            out: Some(FileOut::regular(file, 0)),
             keep_partial: false,
             renamed: false,
         })
@@ -250,11 +247,12 @@ impl AtomicFile {
         let Some(file) = own_partial(&partial, false)? else {
             return Ok(None);
         };
+        let end = file.metadata().map_err(|e| Error::io(&partial, e))?.len();
         Ok(Some(AtomicFile {
             path: path.to_path_buf(),
             partial: Some(partial),
             writeback: Writeback::start(&file),
-            out: Some(BufWriter::with_capacity(BUFFER, file)),
+            out: Some(FileOut::regular(file, end)),
             keep_partial: true,
             renamed: false,
         }))
@@ -300,10 +298,10 @@ impl AtomicFile {
             .as_mut()
             .ok_or_else(|| Error::io(&name, io::Error::other("already committed")))?;
         out.flush().map_err(|e| Error::io(&name, e))?;
-        let file = out.get_mut();
-        file.set_len(len).map_err(|e| Error::io(&name, e))?;
-        file.seek(SeekFrom::Start(len))
+        out.get_ref()
+            .set_len(len)
             .map_err(|e| Error::io(&name, e))?;
+        out.restart_at(len);
         Ok(())
     }
 
@@ -328,8 +326,20 @@ impl AtomicFile {
             .out
             .as_mut()
             .ok_or_else(|| Error::io(name, io::Error::other("already committed")))?;
-        out.flush().map_err(|e| Error::io(name, e))?;
-        Ok(out.get_ref())
+        out.for_positioned_writes().map_err(|e| Error::io(name, e))
+    }
+
+    /// How this file's bytes reach the disk: directly (`O_DIRECT`), through the page
+    /// cache (and why), or as a stream (a device or pipe).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = dpa::AtomicFile::create(std::path::Path::new("/dev/null")).unwrap();
+    /// assert_eq!(f.write_path(), Some(&dpa::direct::WritePath::Stream));
+    /// ```
+    pub fn write_path(&self) -> Option<&WritePath> {
+        self.out.as_ref().map(FileOut::path)
     }
 
     /// Keep `<path>.partial` when dropped without a commit (for resuming later).
@@ -485,7 +495,7 @@ impl Drop for AtomicFile {
         }
         if let (Some(out), Some(partial)) = (self.out.take(), &self.partial) {
             if self.keep_partial {
-                let _ = out.into_inner().map(|f| f.sync_all());
+                let _ = out.into_file().map(|f| f.sync_all());
             } else {
                 drop(out);
                 let _ = fs::remove_file(partial);

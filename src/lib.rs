@@ -30,6 +30,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod commit;
 pub mod config;
+pub mod direct;
 pub mod distributed;
 pub mod engine;
 pub mod error;

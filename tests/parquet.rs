@@ -251,14 +251,13 @@ fn a_killed_run_leaves_no_wrong_file() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!out.exists() && partial.exists());
-    // --resume refuses, naming the partial file it leaves as it is; a new run replaces it.
+    // --resume writes the file again whole, saying so: the uninterrupted bytes.
     dpa()
         .args(["generate", "-n", "2000000", "--resume", "-o", s(&out)])
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("not resumed"));
-    assert!(partial.exists() && !out.exists());
-    generate(d, "x.parquet", &["-n", "2000000"]);
+        .success()
+        .stderr(predicate::str::contains("resumed whole"));
+    assert!(!partial.exists());
     assert!(std::fs::read(&out).unwrap() == std::fs::read(&whole).unwrap());
     // A stream is not a Parquet file: its footer is at its end.
     dpa()
@@ -305,4 +304,67 @@ fn rank_parts_read_as_one_table() {
         .success();
     let single = generate(d, "single.parquet", &["-n", "30011"]);
     assert!(std::fs::read(&merged).unwrap() == std::fs::read(&single).unwrap());
+}
+
+/// `mpirun -n 2 dpa-mpi generate --format parquet --output-dir` as a killed job left it
+/// (one part finished, the other a torn partial file): `--resume` keeps the finished part
+/// as it is and writes the other again, so the folder is the uninterrupted job's.
+#[cfg(feature = "mpi")]
+#[test]
+fn a_killed_job_resumes_by_part() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let job = |extra: &[&str]| {
+        let mut args = vec!["-n", "2", env!("CARGO_BIN_EXE_dpa-mpi"), "generate", "-q"];
+        args.extend([
+            "-n",
+            "300011",
+            "--format",
+            "parquet",
+            "--output-dir",
+            s(&run),
+        ]);
+        args.extend(extra);
+        let status = StdCommand::new("mpirun")
+            .args(&args)
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+            .status()
+            .expect("mpirun");
+        assert!(status.success(), "{args:?}");
+    };
+    job(&[]);
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    parts.sort();
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    let want: Vec<Vec<u8>> = parts.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    // Part 0 finished; part 1 killed while written: a torn partial file, no done record.
+    let done1 = parts[1].with_file_name(format!(
+        "_{}.done.json",
+        parts[1].file_name().unwrap().to_str().unwrap()
+    ));
+    assert!(done1.exists(), "{done1:?}");
+    std::fs::remove_file(&done1).unwrap();
+    std::fs::remove_file(run.join("_manifest.json")).unwrap();
+    let torn = dpa::atomic::partial_path(&parts[1]);
+    std::fs::rename(&parts[1], &torn).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&torn).unwrap();
+    f.set_len(want[1].len() as u64 / 2).unwrap();
+    let kept = std::fs::metadata(&parts[0]).unwrap().ino();
+    job(&["--resume"]);
+    assert_eq!(
+        std::fs::metadata(&parts[0]).unwrap().ino(),
+        kept,
+        "part 0 kept as it was"
+    );
+    for (p, bytes) in parts.iter().zip(&want) {
+        assert!(&std::fs::read(p).unwrap() == bytes, "{p:?} differs");
+    }
+    assert!(!torn.exists() && run.join("_manifest.json").exists());
 }

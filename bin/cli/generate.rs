@@ -166,6 +166,7 @@ pub fn run(args: GenerateArgs) -> CmdResult {
         ));
     }
     check_outputs(&args, plan.format)?;
+    note_parquet_resume(&args, plan.format);
     // The statistics file is claimed first, so that a bad --stats fails before the run.
     let stats_out = args.stats.as_deref().map(Output::open).transpose()?;
 
@@ -223,9 +224,23 @@ pub fn run(args: GenerateArgs) -> CmdResult {
         );
         if args.verbose {
             eprintln!("dpa: batches: {}", done.metrics.summary());
+            if let Some(path) = &done.write.write_path {
+                eprintln!("dpa: written through {path}");
+            }
         }
     }
     Ok(())
+}
+
+/// Says, before the run, that a Parquet file's partial file is written again whole.
+fn note_parquet_resume(args: &GenerateArgs, format: Format) {
+    let partial = partial_path(&args.output);
+    if args.resume && format == Format::Parquet && partial.exists() && !args.quiet {
+        eprintln!(
+            "dpa: note: a Parquet file is resumed whole (its footer lists its row groups): {} is written again from its start",
+            partial.display()
+        );
+    }
 }
 
 /// The outputs (records, a `.npy` sidecar, `--stats`) are distinct from one another

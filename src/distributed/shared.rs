@@ -98,7 +98,7 @@ pub(crate) fn run<C: Communicator>(
     comm.broadcast_bytes(0, &mut start);
     let claimed = match claimed {
         Some(Claimed::Complete(manifest)) => return Ok(Some(*manifest)),
-        Some(Claimed::File { file, .. }) => Some(file),
+        Some(Claimed::File { file, .. }) => Some(*file),
         None if start == [Claimed::COMPLETE] => return Ok(None),
         None => None,
     };
@@ -208,7 +208,10 @@ fn claim_on_root(
 /// The partial file rank 0 holds, and whether it was continued.
 enum Claimed {
     /// The partial file, new or continued.
-    File { file: AtomicFile, continued: bool },
+    File {
+        file: Box<AtomicFile>,
+        continued: bool,
+    },
     /// A resumed job whose file is in place already, and checks out: its manifest.
     Complete(Box<Manifest>),
 }
@@ -247,7 +250,7 @@ fn claim(
     }
     let file = claim_on_root(path, header, total, job.resume)?;
     Ok(Claimed::File {
-        file,
+        file: Box::new(file),
         continued: job.resume && partial,
     })
 }

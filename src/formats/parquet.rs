@@ -208,7 +208,10 @@ fn encode_group(writer: &mut ArrowWriter<Vec<u8>>, batch: &RecordBatch) -> io::R
     writer.write(batch).map_err(parquet_error)?;
     writer.flush().map_err(parquet_error)?;
     writer.sync()?;
-    Ok(std::mem::take(writer.inner_mut()))
+    // The next group's bytes go into a buffer of about this one's size (the writer
+    // would otherwise grow an empty one by doubling, copying it each time).
+    let next = Vec::with_capacity(writer.inner().len() + (writer.inner().len() >> 4));
+    Ok(std::mem::replace(writer.inner_mut(), next))
 }
 
 /// The footer: the claims as plain key-value metadata (DuckDB's `parquet_kv_metadata`,
@@ -461,22 +464,33 @@ pub(crate) fn encode(records: &[Params], out: &mut Vec<u8>) -> io::Result<()> {
             "records with and without a rank in one chunk",
         ));
     }
-    out.extend_from_slice(&(records.len() as u64).to_le_bytes());
-    out.extend_from_slice(&u64::from(ranked).to_le_bytes());
-    out.extend(records.iter().flat_map(|p| p.sample_id.to_le_bytes()));
+    let n = records.len();
+    let mut words: Vec<fn(&Params) -> [u8; 8]> = vec![|p| p.sample_id.to_le_bytes()];
     if ranked {
-        out.extend(
-            records
-                .iter()
-                .flat_map(|p| p.rank.unwrap_or(0).to_le_bytes()),
-        );
+        words.push(|p| p.rank.unwrap_or(0).to_le_bytes());
     }
-    for k in 0..5 {
-        out.extend(records.iter().flat_map(|p| p.values()[k].to_le_bytes()));
+    words.extend([
+        (|p| p.rotation.to_le_bytes()) as fn(&Params) -> [u8; 8],
+        |p| p.brightness.to_le_bytes(),
+        |p| p.noise.to_le_bytes(),
+        |p| p.scale.to_le_bytes(),
+        |p| p.contrast.to_le_bytes(),
+    ]);
+    let base = out.len();
+    out.resize(base + 16 + n * (8 * words.len() + 32), 0);
+    let (head, body) = out[base..].split_at_mut(16);
+    head[..8].copy_from_slice(&(n as u64).to_le_bytes());
+    head[8..].copy_from_slice(&u64::from(ranked).to_le_bytes());
+    let (columns, hashes) = body.split_at_mut(8 * n * words.len());
+    // Column by column, each a tight loop of fixed-size copies.
+    for (column, word) in columns.chunks_exact_mut(8 * n.max(1)).zip(&words) {
+        for (slot, p) in column.chunks_exact_mut(8).zip(records) {
+            slot.copy_from_slice(&word(p));
+        }
     }
-    records
-        .iter()
-        .for_each(|p| out.extend_from_slice(&p.hash.0));
+    for (slot, p) in hashes.chunks_exact_mut(32).zip(records) {
+        slot.copy_from_slice(&p.hash.0);
+    }
     Ok(())
 }
 

@@ -66,6 +66,8 @@ pub struct WriteSummary {
     pub sha256: Option<Hash>,
     /// Bytes in the file.
     pub bytes: u64,
+    /// How its bytes reached the disk (`None` for a writer given by the caller).
+    pub write_path: Option<crate::direct::WritePath>,
 }
 
 /// The destination's writer, hashing and counting what passes through.
@@ -219,7 +221,9 @@ impl RecordFile {
 
     /// Continues the `<path>.partial` an interrupted run left, keeping it only as far as
     /// its bytes are exactly what `rerun` encodes, with the statistics `rerun` gives for
-    /// the kept records. `None` when there is no partial file.
+    /// the kept records. `None` when there is no partial file, and for a Parquet file,
+    /// which is resumed whole: its footer, written last, lists its row groups, so its
+    /// partial file is written again from the start (by [`RecordFile::create`]).
     ///
     /// The bytes a valid checkpoint record vouches for (its claims checked against the
     /// run, and its digest against the bytes: see [`crate::checkpoint`]) are kept at
@@ -232,17 +236,15 @@ impl RecordFile {
         count: u64,
         rerun: &mut dyn Rerun,
     ) -> Result<Option<Self>, Error> {
+        if options.format == Format::Parquet {
+            // A Parquet file is resumed whole: its footer, written last, lists its row
+            // groups, so a partial one is written again from its start (`None`: the
+            // caller creates the file, taking the partial file over).
+            return Ok(None);
+        }
         let Some(mut file) = AtomicFile::resume(path)? else {
             return Ok(None);
         };
-        if options.format == Format::Parquet {
-            let message = "a Parquet file is not resumed (its footer, written last, lists its row groups): its partial file is left as it is; run again without --resume";
-            let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
-            return Err(Error::io(
-                partial,
-                io::Error::new(io::ErrorKind::Unsupported, message),
-            ));
-        }
         let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
         let header = AnySink::<Vec<u8>>::header(options.format, &options.metadata)
             .map_err(|e| Error::io(&partial, e))?;
@@ -460,6 +462,10 @@ impl RecordFile {
             .finish(statistics.as_ref())
             .map_err(|e| Error::io(&self.name, e))?;
         let sha256 = tracked.hash.map(|h| Hash(h.finalize().into()));
+        let write_path = match &tracked.out {
+            Out::File(f) => f.write_path().cloned(),
+            Out::Writer(_) => None,
+        };
         let mut group = Commit::new();
         for companion in std::mem::take(&mut self.companions) {
             group = group.with(companion.written(statistics.as_ref())?);
@@ -487,6 +493,7 @@ impl RecordFile {
             statistics,
             sha256,
             bytes: tracked.bytes,
+            write_path,
         })
     }
 }
