@@ -24,7 +24,9 @@ from .distributed import __all__ as _distributed_all
 from .dpa import *  # noqa: F401,F403
 from .dpa import __all__ as _dpa_all
 
-__version__ = "0.2.0"
+# The workspace's one version (Cargo.toml): the distribution's, the CLI's, the crates'.
+# ``dpa_rs.dpa.__version__`` stays the reference's own (0.2.1), as its module says.
+__version__: str = _native.__version__
 
 __all__ = [
     *_dpa_all,

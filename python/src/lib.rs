@@ -64,6 +64,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(row_fields, m)?)?;
     m.add_function(wrap_pyfunction!(presets, m)?)?;
     m.add("MAX_DEPTH", dpa::MAX_DEPTH)?;
+    // The workspace's one version: the crates', the command lines', the distribution's.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("FAST_MAX_DEPTH", config::FAST_MAX_DEPTH)?;
     Ok(())
 }

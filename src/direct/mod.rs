@@ -31,7 +31,10 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 
 mod queue;
+mod read;
 use queue::Queue;
+pub(crate) use read::read_span;
+pub use read::BlockReader;
 
 /// The alignment of direct writes: their buffer's address, offset and length.
 pub const ALIGN: usize = 4096;

@@ -14,6 +14,7 @@ pub use super::handler::{FileInfo, RecordHandler};
 use super::handler::{OnRecord, Reopen};
 use super::sniff::sniff;
 use super::Format;
+use crate::direct::BlockReader;
 use crate::error::Error;
 use crate::params::Params;
 
@@ -58,19 +59,57 @@ pub fn read_records_with<H: RecordHandler + ?Sized>(
     path: &Path,
     handler: &mut H,
 ) -> Result<FileInfo, H::Error> {
-    let open = || -> Result<BufReader<File>, Error> {
+    let open = || -> Result<Input, Error> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
             return Err(Error::io(
                 path,
                 io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
             ));
         }
-        Ok(BufReader::with_capacity(1 << 16, file))
+        // A regular file of more than a block is read ahead in blocks, around the page
+        // cache where it can be (dpa writes its outputs that way); anything else, as is.
+        if meta.is_file() && meta.len() > crate::direct::BLOCK as u64 {
+            let blocks = BlockReader::new(&file, 0, None).map_err(|e| Error::io(path, e))?;
+            return Ok(Input::Blocks(blocks));
+        }
+        Ok(Input::Plain(BufReader::with_capacity(1 << 16, file)))
     };
     let is_regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let reopen = is_regular.then_some(&open as &dyn Fn() -> Result<BufReader<File>, Error>);
+    let reopen = is_regular.then_some(&open as &dyn Fn() -> Result<Input, Error>);
     read_any(open()?, path, handler, reopen, is_regular)
+}
+
+/// A file being read: in blocks read ahead, or through a small buffer.
+enum Input {
+    Blocks(BlockReader),
+    Plain(BufReader<File>),
+}
+
+impl Read for Input {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::Blocks(b) => b.read(out),
+            Input::Plain(p) => p.read(out),
+        }
+    }
+}
+
+impl BufRead for Input {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Input::Blocks(b) => b.fill_buf(),
+            Input::Plain(p) => p.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Input::Blocks(b) => b.consume(n),
+            Input::Plain(p) => p.consume(n),
+        }
+    }
 }
 
 /// Reads every record from `input`; `path` names the source in errors.

@@ -168,15 +168,9 @@ pub(super) fn hash_span(
     end: u64,
     feed: &mut dyn FnMut(&[u8]),
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; crate::READ_CHUNK];
-    let mut at = start;
-    while at < end {
-        let n = (end - at).min(buf.len() as u64) as usize;
-        input.read_exact_at(&mut buf[..n], at)?;
-        feed(&buf[..n]);
-        at += n as u64;
-    }
-    Ok(())
+    // Read ahead in blocks, around the page cache where the file system allows it:
+    // the partial file was written that way, so its bytes are on the disk, not cached.
+    crate::direct::read_span(input, start, end, feed)
 }
 
 /// Whether the record's count and bytes meet: the bytes just before its end are the
