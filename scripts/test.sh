@@ -31,7 +31,7 @@ bash scripts/setup-mpi.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 
-step "Python test environment (target/venv: NumPy, pinned)"
+step "Python test environment (target/venv: NumPy, pyarrow, polars, DuckDB, torch, Dask, Ray, ..., pinned)"
 DPA_TEST_PYTHON=$(bash scripts/setup-python.sh)
 export DPA_TEST_PYTHON
 echo "$DPA_TEST_PYTHON"
@@ -102,8 +102,10 @@ if ! grep -q "^242 passed" "$ref_log"; then
     exit 1
 fi
 rm -f "$ref_log"
-echo "-- python/examples/training_loop.py"
-timeout 300 "$DPA_TEST_PYTHON" python/examples/training_loop.py >/dev/null
+for example in python/examples/*.py; do
+    echo "-- $example"
+    timeout 300 "$DPA_TEST_PYTHON" "$example" >/dev/null
+done
 
 step "the README's main command, exactly as written (in a folder of its own)"
 main_cmd=$(grep -m1 '^cargo run --release -- generate' README.md)

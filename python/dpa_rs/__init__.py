@@ -18,6 +18,7 @@ import os as _os
 
 from . import _native, distributed, dpa
 from ._arrays import params_array, params_for_ids, row_dtype, statistics_array
+from ._statistics import StatisticsPart, merge_statistics, statistics_part
 from ._tables import ParamsTable, params_table, table_for_ids
 from .distributed import *  # noqa: F401,F403
 from .distributed import __all__ as _distributed_all
@@ -38,6 +39,9 @@ __all__ = [
     "params_table",
     "table_for_ids",
     "ParamsTable",
+    "statistics_part",
+    "merge_statistics",
+    "StatisticsPart",
     "dpa",
     "distributed",
 ]

@@ -5,10 +5,13 @@ The parameters of every sample are computed once per epoch, in parallel outside 
 GIL (``dpa_rs.params_array`` with seed-and-epoch seeding: the same values on any number
 of workers or ranks, other values each epoch). ``__getitem__`` then only indexes the
 array. The class has the shape of a ``torch.utils.data.Dataset`` without needing
-PyTorch; with PyTorch, subclass it and hand it to a ``DataLoader``.
+PyTorch; with PyTorch, ``dpa_rs.torch.AugmentedDataset`` does this for any dataset
+(python/examples/torch_dataloader.py).
 
     python python/examples/training_loop.py
 """
+from typing import Any
+
 import numpy as np
 
 import dpa_rs
@@ -17,7 +20,7 @@ import dpa_rs
 class AugmentedDataset:
     """Samples ``0 .. n`` with the augmentation parameters of the current epoch."""
 
-    def __init__(self, n: int, seed: int, config=None):
+    def __init__(self, n: int, seed: int, config: Any = None) -> None:
         self.n, self.seed, self.config = n, seed, config
         self.set_epoch(0)
 
@@ -28,7 +31,7 @@ class AugmentedDataset:
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, i: int) -> dict:
+    def __getitem__(self, i: int) -> dict[str, Any]:
         row = self.params[i]
         image = np.full((4, 4), float(i))  # stands for the sample's data
         return {

@@ -18,7 +18,7 @@ use crate::{config, pool};
 const CHUNK: usize = 4096;
 
 /// Per parameter: `(mean, stdev, min, max, count)`.
-type SummaryRow = (f64, f64, f64, f64, u64);
+pub type SummaryRow = (f64, f64, f64, f64, u64);
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -264,7 +264,7 @@ pub fn ids_from_le_bytes(ids: &[u8]) -> PyResult<Vec<u64>> {
         .collect())
 }
 
-fn summaries(stats: &StatsAccumulator) -> Vec<SummaryRow> {
+pub fn summaries(stats: &StatsAccumulator) -> Vec<SummaryRow> {
     let finished = stats.finish();
     Param::ALL
         .iter()
@@ -287,11 +287,22 @@ pub fn statistics(
     seeding: PySeeding,
     threads: Option<usize>,
 ) -> PyResult<Vec<SummaryRow>> {
+    Ok(summaries(&accumulate(py, range, config, seeding, threads)?))
+}
+
+/// The exact statistics accumulator of the ids `range` = `(first, n)`.
+pub fn accumulate(
+    py: Python<'_>,
+    range: (u64, u64),
+    config: Option<&Bound<'_, PyAny>>,
+    seeding: PySeeding,
+    threads: Option<usize>,
+) -> PyResult<StatsAccumulator> {
     let (first, n) = range;
     let (seeding, g) = (seeding.0, generator(py, config)?);
     let mut sink = StatsSink(StatsAccumulator::new());
     run_pipeline(py, (&g, seeding), (first, n), (threads, true), &mut sink)?;
-    Ok(summaries(&sink.0))
+    Ok(sink.0)
 }
 
 /// Exact statistics of one column of finite floats, `(mean, stdev, min, max, count)`,

@@ -8,6 +8,7 @@
 
 mod arrays;
 mod config;
+mod parts;
 mod pool;
 mod readahead;
 mod records;
@@ -56,6 +57,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrays::rows, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::rows_for_ids, m)?)?;
     m.add_function(wrap_pyfunction!(arrays::statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(parts::statistics_state, m)?)?;
+    m.add_function(wrap_pyfunction!(parts::merge_states, m)?)?;
+    m.add_function(wrap_pyfunction!(parts::state_summaries, m)?)?;
     m.add_class::<tables::Table>()?;
     m.add_function(wrap_pyfunction!(tables::table_rows, m)?)?;
     m.add_function(wrap_pyfunction!(tables::table_for_ids, m)?)?;
