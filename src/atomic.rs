@@ -391,16 +391,18 @@ impl AtomicFile {
     }
 
     /// Saves a checkpoint record (`text`, at [`crate::checkpoint::record_path`] of this
-    /// file) once every byte written so far is durable: the buffer is flushed here,
-    /// and the background writeback thread syncs the file, then writes the record. A
+    /// file) once every byte written so far is durable: the buffer is flushed here
+    /// (a direct file's blocks handed to its helper, not waited for), and the
+    /// background writeback thread waits for those blocks, syncs the file, then
+    /// writes the record. A
     /// device, a pipe or a file without that thread gets no checkpoints.
     pub(crate) fn checkpoint(&mut self, text: Vec<u8>) -> Result<(), Error> {
         let (Some(out), Some(w)) = (self.out.as_mut(), self.writeback.as_mut()) else {
             return Ok(());
         };
         let name = self.partial.as_deref().unwrap_or(&self.path);
-        out.flush().map_err(|e| Error::io(name, e))?;
-        w.checkpoint((crate::checkpoint::record_path(&self.path), text));
+        let gate = out.flush_for_checkpoint().map_err(|e| Error::io(name, e))?;
+        w.checkpoint((crate::checkpoint::record_path(&self.path), text, gate));
         Ok(())
     }
 
@@ -536,6 +538,33 @@ mod tests {
             assert!(back[at..at + n] == block[..n], "bytes at {at}");
             at += n;
         }
+    }
+
+    #[test]
+    fn a_direct_file_checkpoints_only_bytes_it_holds() {
+        // On a disk (target/), so that the file is written around the page cache.
+        let dir = tempfile::tempdir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/target")).unwrap();
+        let path = dir.path().join("d");
+        let mut f = AtomicFile::create(&path).unwrap();
+        assert_eq!(f.write_path(), Some(&WritePath::Direct));
+        let data: Vec<u8> = (0..3 * crate::direct::BLOCK + 777)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        f.write_all(&data[..crate::direct::BLOCK + 5]).unwrap();
+        f.checkpoint(b"first".to_vec()).unwrap();
+        f.write_all(&data[crate::direct::BLOCK + 5..]).unwrap();
+        f.checkpoint(b"second".to_vec()).unwrap();
+        let record = crate::checkpoint::record_path(&path);
+        let started = std::time::Instant::now();
+        while std::fs::read(&record).ok().as_deref() != Some(b"second") {
+            assert!(started.elapsed().as_secs() < 30, "no checkpoint saved");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // The record is saved after the sync that covers it: the bytes are all there.
+        assert!(std::fs::read(partial_path(&path)).unwrap() == data);
+        f.commit().unwrap();
+        assert!(std::fs::read(&path).unwrap() == data);
+        assert!(!record.exists());
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! # Protocol
 //!
 //! 1. Every [`CHECKPOINT_EVERY`] bytes, the writer flushes its buffer and hands a
-//!    [`Checkpoint`] of that moment to the file's background writeback thread.
+//!    [`Checkpoint`] of that moment to the file's background writeback thread. (A file
+//!    written around the page cache, [`crate::direct`], hands its aligned blocks to
+//!    its direct-write thread and writes the short tail through the page cache; the
+//!    checkpoint carries the end of those blocks, and step 2 first waits until the
+//!    direct-write thread has written them, or skips the record if one failed.)
 //! 2. That thread makes the partial file's data durable (`fdatasync`), then writes the
 //!    record to `<record>.tmp`, fsyncs it and renames it over `<path>.partial.progress`
 //!    (`write_record`). A record therefore never claims bytes that are not on disk.

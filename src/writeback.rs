@@ -29,8 +29,9 @@ pub const WRITEBACK_EVERY: u64 = 64 << 20;
 /// function that fails as a disk can.
 pub(crate) type SyncData = fn(&File) -> io::Result<()>;
 
-/// A checkpoint record to save after the next sync: its path and its text.
-pub(crate) type Save = (PathBuf, Vec<u8>);
+/// A checkpoint record to save after the next sync: its path, its text, and what to
+/// wait for before that sync (the direct writes of the bytes it claims).
+pub(crate) type Save = (PathBuf, Vec<u8>, Option<crate::direct::Gate>);
 
 /// The helper thread of one file.
 #[derive(Debug)]
@@ -68,9 +69,16 @@ impl Writeback {
             .spawn(move || {
                 for () in rx {
                     // Taken before the sync, so the sync covers every byte it claims.
-                    let save = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    let mut save = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    // Bytes still being written directly are waited for; if their
+                    // write failed, the record is not saved (the run fails).
+                    if let Some((_, _, Some(gate))) = &save {
+                        if !gate.wait() {
+                            save = None;
+                        }
+                    }
                     let done = sync(&handle).and_then(|()| match save {
-                        Some((record, text)) => crate::checkpoint::write_record(&record, &text),
+                        Some((record, text, _)) => crate::checkpoint::write_record(&record, &text),
                         None => Ok(()),
                     });
                     if let Err(e) = done {

@@ -32,6 +32,7 @@ use std::os::unix::io::AsRawFd;
 
 mod queue;
 mod read;
+pub(crate) use queue::Gate;
 use queue::Queue;
 pub(crate) use read::read_span;
 pub use read::BlockReader;
@@ -113,7 +114,10 @@ impl FileOut {
     /// has none.
     fn with(file: File, at: u64, direct: Result<File, String>) -> FileOut {
         let queue = direct.and_then(|d| {
-            Queue::start(d)
+            let buffered = file
+                .try_clone()
+                .map_err(|e| format!("no second handle: {e}"))?;
+            Queue::start(d, buffered)
                 .map(Box::new)
                 .ok_or_else(|| "no thread".to_string())
         });
@@ -219,7 +223,7 @@ impl FileOut {
             None => self.file.write_all_at(&self.buf[start..start + n], pos)?,
             Some(q) if self.proven && n == BLOCK => {
                 let full = std::mem::take(&mut self.buf);
-                self.buf = q.submit(full, n, pos)?;
+                self.buf = q.submit(full, (n, 0), pos)?;
                 self.start = queue::aligned_start(&self.buf);
                 (self.len, self.pos) = (0, pos + n as u64);
                 return Ok(());
@@ -240,6 +244,30 @@ impl FileOut {
         self.len -= n;
         self.pos += n as u64;
         Ok(())
+    }
+
+    /// Everything written reaches the file, as [`Write::flush`] does, but without
+    /// waiting: the aligned part of the buffer and its tail are handed to the helper,
+    /// which writes them in file order after the blocks before them (so that a kill
+    /// leaves a prefix of the bytes, never a hole). The gate says when it has
+    /// (`None`: everything is in the file already). A checkpoint waits on it before
+    /// its sync, on the writeback thread, not here.
+    pub(crate) fn flush_for_checkpoint(&mut self) -> io::Result<Option<Gate>> {
+        let proven = self.proven;
+        let Some(q) = self.queue.as_mut().filter(|_| proven) else {
+            self.flush()?;
+            return Ok(None);
+        };
+        let aligned = self.len - self.len % ALIGN;
+        let end = self.pos + self.len as u64;
+        let tail = self.buf[self.start + aligned..self.start + self.len].to_vec();
+        let full = std::mem::take(&mut self.buf);
+        self.buf = q.submit(full, (aligned, tail.len()), self.pos)?;
+        // The tail stays, to be written over by the next block.
+        self.start = queue::aligned_start(&self.buf);
+        self.buf[self.start..self.start + tail.len()].copy_from_slice(&tail);
+        (self.pos, self.len) = (self.pos + aligned as u64, tail.len());
+        Ok(Some(q.gate(end)))
     }
 
     /// The file, flushed.
@@ -366,6 +394,33 @@ mod tests {
                 out.path()
             );
         }
+    }
+
+    /// What a kill at any moment leaves: the file is always a prefix of the bytes
+    /// written (never a hole before bytes written later), even while blocks wait for
+    /// the (slowed) helper and checkpoints flush their tails.
+    #[test]
+    fn the_file_is_always_a_prefix_of_what_was_written() {
+        let (_dir, file, path) = scratch();
+        let mut out = FileOut::regular(file, 0);
+        let data = pattern(3 * BLOCK + 9_999, 5);
+        let is_prefix = || {
+            let back = std::fs::read(&path).unwrap();
+            back.len() <= data.len() && back == data[..back.len()]
+        };
+        out.write_all(&data[..BLOCK]).unwrap(); // the first block, written at once
+        queue::SLOW.store(true, std::sync::atomic::Ordering::Relaxed);
+        out.write_all(&data[BLOCK..2 * BLOCK + 100]).unwrap(); // a block waits
+        let gate = out.flush_for_checkpoint().unwrap().unwrap(); // and the tail
+        assert!(is_prefix(), "right after the checkpoint's flush");
+        out.write_all(&data[2 * BLOCK + 100..]).unwrap();
+        assert!(is_prefix(), "with blocks still waiting");
+        assert!(gate.wait());
+        queue::SLOW.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(std::fs::read(&path).unwrap().len() >= 2 * BLOCK + 100);
+        assert!(is_prefix());
+        out.flush().unwrap();
+        assert!(std::fs::read(&path).unwrap() == data);
     }
 
     #[test]
