@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         resume: false,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
+        compression: Default::default(),
     };
     let results = LocalCommunicator::run(4, |comm| match run_generate(comm, &job) {
         Ok(manifest) => manifest,

@@ -25,6 +25,7 @@ fn job(dir: &Path, n: u64, seeding: GlobalSeeding, format: Format) -> GenerateJo
         resume: false,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
+        compression: Default::default(),
     }
 }
 

@@ -240,6 +240,7 @@ fn merge_survives_damaged_manifests_and_shards() {
             resume: false,
             with_stats: true,
             kernel: dpa::kernel::Kernel::detect(),
+            compression: Default::default(),
         };
         LocalCommunicator::run(2, |c| run_generate(c, &job).map(|_| ()).is_ok())
             .unwrap()

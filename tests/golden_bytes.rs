@@ -185,6 +185,7 @@ fn distributed_outputs(dir: &Path, got: &mut BTreeMap<String, String>) {
             resume: false,
             with_stats: true,
             kernel: dpa::kernel::Kernel::detect(),
+            compression: Default::default(),
         };
         LocalCommunicator::run(2, |c| run_generate(c, &job).is_ok())
             .unwrap()

@@ -666,6 +666,7 @@ fn run_two_ranks(dir: &Path) -> serde_json::Value {
         resume: false,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
+        compression: Default::default(),
     };
     LocalCommunicator::run(2, |c| match run_generate(c, &job) {
         Ok(_) => (),

@@ -368,3 +368,43 @@ fn a_killed_job_resumes_by_part() {
     }
     assert!(!torn.exists() && run.join("_manifest.json").exists());
 }
+
+/// `dpa-mpi generate --compression` reaches every part, as `dpa generate`'s does (pyarrow
+/// names the LZ4 frame codec, Parquet's `LZ4_RAW`, "LZ4").
+#[cfg(feature = "mpi")]
+#[test]
+fn dpa_mpi_parts_take_the_compression_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    for (codec, want) in [("lz4", "LZ4"), ("none", "UNCOMPRESSED"), ("zstd", "ZSTD")] {
+        let run = dir.path().join(codec);
+        let status = StdCommand::new("mpirun")
+            .args(["-n", "2", env!("CARGO_BIN_EXE_dpa-mpi"), "generate", "-q"])
+            .args(["-n", "5000", "--format", "parquet", "--compression", codec])
+            .args(["--output-dir", s(&run)])
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+            .status()
+            .expect("mpirun");
+        assert!(status.success());
+        let parts: Vec<String> = std::fs::read_dir(&run)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .map(|p| p.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(parts.len(), 2);
+        let out = StdCommand::new(python())
+            .args(["-c", "import sys, pyarrow.parquet as pq; print(sorted({pq.ParquetFile(p).metadata.row_group(0).column(1).compression for p in sys.argv[1:]}))"])
+            .args(&parts)
+            .output()
+            .expect("the test Python");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(text.trim(), format!("['{want}']"), "{codec}");
+    }
+}

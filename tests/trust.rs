@@ -136,6 +136,7 @@ fn job(output: JobOutput, n: u64, resume: bool) -> GenerateJob {
         resume,
         with_stats: true,
         kernel: dpa::kernel::Kernel::detect(),
+        compression: Default::default(),
     }
 }
 

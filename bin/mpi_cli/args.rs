@@ -65,6 +65,9 @@ pub struct GenerateArgs {
     /// Shard format (default jsonl); a shared --output is npy.
     #[arg(long, value_name = "FORMAT", value_enum)]
     pub format: Option<FormatArg>,
+    /// Compression of Parquet shards' pages.
+    #[arg(long, value_name = "CODEC", value_enum, default_value_t)]
+    pub compression: crate::common::format_arg::CompressionArg,
     /// Worker threads per rank (default: every core).
     #[arg(long, short = 't', value_name = "T")]
     pub threads: Option<usize>,

@@ -37,6 +37,7 @@ pub fn prepare(a: &GenerateArgs) -> Result<(GenerateJob, bool), Failure> {
         resume: a.resume,
         with_stats: !a.no_stats,
         kernel: crate::common::kernel::kernel()?,
+        compression: a.compression.into(),
     };
     job.validate()?;
     match &job.output {

@@ -132,6 +132,8 @@ pub struct GenerateJob {
     pub with_stats: bool,
     /// The kernel (every kernel gives the same bits).
     pub kernel: crate::kernel::Kernel,
+    /// How Parquet shards' pages are compressed (other formats ignore it).
+    pub compression: crate::formats::Compression,
 }
 
 /// Where a job's records go.
@@ -250,13 +252,14 @@ impl GenerateJob {
     ///     config: Default::default(), num_samples: 10, start_id: 0, base_seed: 0, epoch: 0,
     ///     seeding: dpa::distributed::GlobalSeeding::Global, format: dpa::Format::Jsonl,
     ///     threads: None, output: dpa::distributed::JobOutput::Shards(dir), resume: false,
-    ///     with_stats: true, kernel: dpa::kernel::Kernel::detect() };
+    ///     with_stats: true, kernel: dpa::kernel::Kernel::detect(),
+    ///     compression: Default::default() };
     /// let other = dpa::distributed::GenerateJob { epoch: 1, ..job.clone() };
     /// assert_ne!(job.settings_digest(2), other.settings_digest(2));
     /// assert_ne!(job.settings_digest(2), job.settings_digest(3));
     /// ```
     pub fn settings_digest(&self, size: u64) -> crate::params::Hash {
-        let settings = serde_json::json!({
+        let mut settings = serde_json::json!({
             "config": self.config,
             "num_samples": self.num_samples,
             "start_id": self.start_id,
@@ -267,6 +270,11 @@ impl GenerateJob {
             "world_size": size,
             "statistics": self.with_stats,
         });
+        // Only Parquet's bytes depend on it (so the digests of other jobs stay as
+        // they were, and their killed runs resume across this change).
+        if self.format == Format::Parquet {
+            settings["compression"] = serde_json::json!(format!("{:?}", self.compression));
+        }
         let digest: [u8; 32] = sha2::Sha256::digest(settings.to_string().as_bytes()).into();
         crate::params::Hash(digest)
     }
@@ -291,6 +299,7 @@ impl GenerateJob {
                 .shard_info(self.base_seed, self.epoch, rank, size),
         );
         meta.run = (self.seeding == GlobalSeeding::RankAware).then_some(self.run());
+        meta.compression = self.compression;
         Ok(meta)
     }
 }
