@@ -26,10 +26,18 @@ def _check_id(name: str, value: Any) -> int:
 
 def _id_bytes(ids: Any) -> bytes:
     """``ids`` as little-endian ``u64`` bytes: any one-dimensional integer array (NumPy,
-    or anything ``np.asarray`` reads without Python objects: a torch tensor, an Arrow
-    array, a buffer) is converted whole, without a per-element Python loop; any other
-    sequence is read element by element and each element must be an int."""
-    arr = None if isinstance(ids, (list, tuple, range)) else np.asarray(ids)
+    anything exposing ``__dlpack__`` on the CPU, or anything ``np.asarray`` reads
+    without Python objects: a torch tensor, an Arrow array, a buffer) is converted
+    whole, without a per-element Python loop; any other sequence is read element by
+    element and each element must be an int."""
+    arr = None
+    if not isinstance(ids, (list, tuple, range, np.ndarray)) and hasattr(ids, "__dlpack__"):
+        try:
+            arr = np.from_dlpack(ids)  # a tensor of any library, on the CPU: no copy
+        except (TypeError, ValueError, RuntimeError, BufferError):
+            arr = None
+    if arr is None and not isinstance(ids, (list, tuple, range)):
+        arr = np.asarray(ids)
     if arr is not None and arr.dtype == object:
         arr = None  # not a typed buffer: read element by element
     if arr is not None and arr.dtype.kind not in "iu":

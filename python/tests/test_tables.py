@@ -59,6 +59,19 @@ def test_ids_in_any_order_equal_params_for_ids(seeding):
     _equal_to_array(t, dpa_rs.params_for_ids(ids, None, **seeding))
 
 
+class _OnlyDlpack:
+    """An array of another library that NumPy reads only through DLPack."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __dlpack__(self, **kwargs):
+        return self._a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+
 def test_ids_from_any_integer_buffer_without_a_python_loop():
     want = pa.table(dpa_rs.params_table(40, 60))
     for ids in [
@@ -68,6 +81,7 @@ def test_ids_from_any_integer_buffer_without_a_python_loop():
         memoryview(np.arange(40, 100, dtype=np.uint64)),
         range(40, 100),
         [np.uint16(i) for i in range(40, 100)],
+        _OnlyDlpack(np.arange(40, 100, dtype=np.int16)),
     ]:
         assert pa.table(dpa_rs.table_for_ids(ids)).equals(want), type(ids)
         assert np.array_equal(dpa_rs.params_for_ids(ids), dpa_rs.params_array(40, 60))
