@@ -132,7 +132,8 @@ cargo install --locked --quiet --path . --target-dir target --root "$install_roo
 PATH="$install_root/bin:$PATH" dpa --version
 
 # Benches and examples reuse the build of `cargo test --features mpi` above (the same
-# profile and features): nothing is compiled again for them.
+# profile, `test`, optimised, and the same features): nothing is compiled again for them.
+# (`cargo run --example` alone would build them again, unoptimised, in the dev profile.)
 step "benches in test mode (each bench runs once)"
 timeout 900 cargo test --locked --features mpi --benches
 
@@ -140,7 +141,7 @@ step "examples"
 for ex in examples/*.rs; do
     name=$(basename "$ex" .rs)
     echo "-- $name"
-    timeout 300 cargo run --locked --features mpi --quiet --example "$name" >/dev/null
+    timeout 300 cargo run --locked --profile test --features mpi --quiet --example "$name" >/dev/null
 done
 # No Slurm here: the batch script is checked for shell syntax only.
 echo "-- slurm/dpa.sbatch (bash -n)"
