@@ -10,10 +10,13 @@ cd "$(dirname "$0")/.."
 
 # Python writes no __pycache__ into the checkout: the suite leaves it as the user left it.
 export PYTHONDONTWRITEBYTECODE=1
+# No incremental caches in CI (a fresh clone builds once; they would only take disk).
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
+df -h . | tail -n 1
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install Rust (https://rustup.rs) and run again" >&2
     exit 1
