@@ -383,6 +383,10 @@ fn shared_npy_is_one_process_file_for_any_world_size() {
                 let m = run(size, &j);
                 assert_eq!(m.shards.len(), size);
                 assert!(std::fs::read(&out).unwrap() == want, "n {n}, {size} ranks");
+                // Version 2: one segment a rank, which the reader checks.
+                let side = dpa::formats::npy::NpySidecar::load(&out).unwrap().unwrap();
+                assert_eq!((side.version, side.sha256), (2, None));
+                assert_eq!(side.segments.unwrap().len(), size);
                 dpa::read_records(&out, |_| Ok(())).unwrap();
             }
         }
@@ -446,6 +450,48 @@ fn resuming_a_finished_shared_file_keeps_it_only_if_it_checks_out() {
     let redone = run(3, &j);
     assert!(redone.shards.iter().all(|s| s.resumed == 0));
     assert!(std::fs::read(&out).unwrap() == want);
+    // A claim of the sidecar that its rows contradict: written again, whole. Each
+    // rank checks its own segment (rank 1's here) and the merged statistics.
+    let sidecar = dpa::formats::npy::sidecar_path(&out);
+    let good: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sidecar).unwrap()).unwrap();
+    let other_digest = good["segments"][2]["sha256"].clone();
+    type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 3] = [
+        ("segment 1's digest", &|v| {
+            v["segments"][1]["sha256"] = other_digest.clone()
+        }),
+        ("the mean", &|v| {
+            v["statistics"]["rotation"]["mean"] = 0.5.into()
+        }),
+        ("rank 1's first id", &|v| v["ranks"][1]["start"] = 1.into()),
+    ];
+    for (what, edit) in edits {
+        let mut bad = good.clone();
+        edit(&mut bad);
+        std::fs::write(&sidecar, serde_json::to_vec(&bad).unwrap()).unwrap();
+        let redone = run(3, &j);
+        assert!(redone.shards.iter().all(|s| s.resumed == 0), "{what}");
+        assert!(std::fs::read(&out).unwrap() == want, "{what}");
+    }
+    // A row changed in rank 1's part (the file and its digest both): its first id is
+    // no longer the one its rank starts at.
+    std::fs::write(&sidecar, serde_json::to_vec(&good).unwrap()).unwrap();
+    let seg = &good["segments"][1];
+    let from = seg["offset"].as_u64().unwrap() as usize;
+    let len = seg["bytes"].as_u64().unwrap() as usize;
+    let mut bytes = want.clone();
+    bytes[from] ^= 1;
+    std::fs::write(&out, &bytes).unwrap();
+    let forged = {
+        use sha2::Digest as _;
+        dpa::Hash(sha2::Sha256::digest(&bytes[from..from + len]).into()).to_string()
+    };
+    let mut side = good.clone();
+    side["segments"][1]["sha256"] = forged.into();
+    std::fs::write(&sidecar, serde_json::to_vec(&side).unwrap()).unwrap();
+    assert!(run(3, &j).shards.iter().all(|s| s.resumed == 0));
+    assert!(std::fs::read(&out).unwrap() == want);
     // Another epoch is another file: nothing kept.
     let other = GenerateJob {
         epoch: 9,
@@ -492,6 +538,29 @@ fn resume_does_not_believe_the_statistics_of_a_done_record() {
             again.shards[1].resumed, 1_000,
             "{format}: an intact shard is kept"
         );
+    }
+}
+
+/// A byte changed in a shared file is found by every reader (`dpa verify`, `stats`,
+/// `convert`): the error names the segment whose digest no longer matches.
+#[test]
+fn a_changed_byte_of_a_shared_file_is_found_in_its_segment() {
+    use dpa::distributed::JobOutput;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.npy");
+    let mut j = job(dir.path(), 3000, GlobalSeeding::Global, Format::Npy);
+    j.output = JobOutput::SharedNpy(out.clone());
+    run(3, &j);
+    let want = std::fs::read(&out).unwrap();
+    let side = dpa::formats::npy::NpySidecar::load(&out).unwrap().unwrap();
+    for (i, seg) in side.segments.unwrap().iter().enumerate() {
+        // The lowest bit of a middle row's contrast (the 64 bytes after it are the
+        // hash's hex digits): the row still decodes, and only the digest tells.
+        let mut bytes = want.clone();
+        bytes[(seg.offset + seg.bytes - 112 * 500 - 64 - 8) as usize] ^= 1;
+        std::fs::write(&out, &bytes).unwrap();
+        let err = dpa::read_records(&out, |_| Ok(())).unwrap_err().to_string();
+        assert!(err.contains(&format!("segment {i} sha256")), "{err}");
     }
 }
 

@@ -1317,3 +1317,71 @@ fn the_form_of_a_bound_is_kept_or_the_conversion_refused() {
         .success();
     assert_eq!(std::fs::read(&back).unwrap(), text.as_bytes());
 }
+
+/// The digest fields of a sidecar are bounded and checked before any row is read:
+/// version 1 holds `sha256` alone, version 2 `segments` alone, covering the file from
+/// byte 0 without a gap, at most 65,536 of them. A version-2 sidecar split anywhere
+/// with the right digests is read; a wrong digest is found in its segment.
+#[test]
+fn a_sidecars_digest_fields_are_checked() {
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let array = dir.path().join("a.npy");
+    dpa()
+        .args(["generate", "-n", "100", "-q", "-o"])
+        .arg(&array)
+        .assert()
+        .success();
+    let bytes = std::fs::read(&array).unwrap();
+    let side = dpa::formats::npy::sidecar_path(&array);
+    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&side).unwrap()).unwrap();
+    let n = bytes.len() as u64;
+    let seg = |from: u64, to: u64| {
+        let digest = sha2::Sha256::digest(&bytes[from as usize..to as usize]);
+        serde_json::json!({"offset": from, "bytes": to - from, "sha256": dpa::Hash(digest.into()).to_string()})
+    };
+    let v2 = |segments: Vec<serde_json::Value>| {
+        let mut v = good.clone();
+        v["version"] = 2.into();
+        v.as_object_mut().unwrap().remove("sha256");
+        v["segments"] = segments.into();
+        v
+    };
+    let many: Vec<_> = (0..65_537).map(|_| seg(0, 0)).collect();
+    let mut both = v2(vec![seg(0, n)]);
+    both["sha256"] = good["sha256"].clone();
+    let mut v1_segments = good.clone();
+    v1_segments["segments"] = vec![seg(0, n)].into();
+    let mut wrong = v2(vec![seg(0, 300), seg(300, n)]);
+    wrong["segments"][1]["sha256"] = good["sha256"].clone();
+    let cases = [
+        ("both", both, "version"),
+        ("v1 with segments", v1_segments, "version"),
+        (
+            "gap",
+            v2(vec![seg(0, 300), seg(301, n)]),
+            "segment 1 starts at byte 301",
+        ),
+        ("short", v2(vec![seg(0, 300)]), "segments end at byte 300"),
+        ("too many", v2(many), "65537 segments"),
+        ("wrong digest", wrong, "segment 1 sha256"),
+    ];
+    for (name, v, message) in cases {
+        std::fs::write(&side, serde_json::to_vec(&v).unwrap()).unwrap();
+        let out = dpa().arg("stats").arg(&array).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(".npy") && err.contains(message),
+            "{name}: {err}"
+        );
+    }
+    let split = v2(vec![
+        seg(0, 128),
+        seg(128, 128),
+        seg(128, n - 7),
+        seg(n - 7, n),
+    ]);
+    std::fs::write(&side, serde_json::to_vec(&split).unwrap()).unwrap();
+    dpa().arg("verify").arg(&array).assert().success();
+}

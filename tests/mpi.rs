@@ -368,7 +368,7 @@ fn one_shared_npy_file_from_any_number_of_ranks() {
             );
             let (a, b) = (side(&out), side(&whole_path));
             assert_eq!(a["statistics"], b["statistics"], "{ranks} ranks");
-            assert_eq!(a["sha256"], b["sha256"]);
+            assert_segments_are_the_file(&out, &a, ranks);
             assert_eq!(a["ranks"].as_array().unwrap().len(), ranks);
             // Only the array and its sidecar are left: no partial file, no records.
             let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -468,6 +468,62 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
+/// The sidecar of a shared file (version 2, no whole-file digest) lists one segment a
+/// rank, in order from byte 0 to the file's end, each the SHA-256 of those bytes.
+fn assert_segments_are_the_file(file: &Path, sidecar: &serde_json::Value, ranks: usize) {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(file).unwrap();
+    assert_eq!(sidecar["version"], 2);
+    assert!(sidecar.get("sha256").is_none(), "{sidecar}");
+    let segments = sidecar["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), ranks);
+    let mut at = 0usize;
+    for s in segments {
+        assert_eq!(s["offset"].as_u64().unwrap() as usize, at);
+        let end = at + s["bytes"].as_u64().unwrap() as usize;
+        let digest = dpa::Hash(sha2::Sha256::digest(&bytes[at..end]).into()).to_string();
+        assert_eq!(s["sha256"], digest.as_str(), "segment at {at}");
+        at = end;
+    }
+    assert_eq!(at, bytes.len());
+    for (i, s) in segments.iter().enumerate() {
+        assert_eq!(
+            documented_segment_check(file, i),
+            s["sha256"].as_str().unwrap()
+        );
+    }
+}
+
+/// What DISTRIBUTED.md's coreutils check of segment `i` prints, run as written (for
+/// `FILE.npy` and segment 2) with `bash`; panics unless it states the sidecar's digest
+/// and then prints one of its own.
+fn documented_segment_check(file: &Path, i: usize) -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/DISTRIBUTED.md"))
+        .unwrap();
+    let start = doc.find("read -r off len sum").expect("the segment recipe");
+    let block = &doc[start..start + doc[start..].find("```").unwrap()];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let script = block
+        .replace("FILE.npy", name)
+        .replace("[\"segments\"][2]", &format!("[\"segments\"][{i}]"));
+    let out = Command::new("bash")
+        .args(["-eu", "-c", &script])
+        .current_dir(file.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let claimed = lines.next().unwrap().strip_prefix("claimed ").unwrap();
+    let got = lines.next().unwrap().strip_suffix("  -").unwrap();
+    assert_eq!(claimed, got, "segment {i}");
+    got.to_string()
+}
+
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -525,13 +581,9 @@ fn a_killed_shared_job_resumes_to_the_same_bytes() {
                 .unwrap()
         };
         assert_eq!(side(&out)["statistics"], side(&whole)["statistics"]);
-        assert_eq!(side(&out)["sha256"], side(&whole)["sha256"]);
-        // The digest rank 0 computed while the ranks wrote is the file's.
-        let file_digest = {
-            use sha2::Digest as _;
-            dpa::Hash(sha2::Sha256::digest(std::fs::read(&out).unwrap()).into()).to_string()
-        };
-        assert_eq!(side(&out)["sha256"], file_digest.as_str());
+        // The digests the ranks computed of their own bytes (the kept ones read back)
+        // are the file's.
+        assert_segments_are_the_file(&out, &side(&out), 4);
         assert_eq!(
             names_in(dir.path()),
             ["cut.npy", "cut.npy.json", "whole.npy", "whole.npy.json"]

@@ -196,5 +196,9 @@ pub fn print_manifest(m: &Manifest, output: &JobOutput) {
             ),
         }
     ));
+    out.push_str(&format!(
+        "commit: {:.3} s on rank 0 after the last rank's last row\n",
+        m.commit_seconds
+    ));
     let _ = std::io::stdout().write_all(out.as_bytes());
 }

@@ -25,10 +25,12 @@ pub fn run_generate<C: Communicator>(
     let (Some(all_stats), Some(all_entries)) = (all_stats, all_entries) else {
         return Ok(None);
     };
-    let manifest = build_manifest(job, comm.size() as u64, &all_stats, &all_entries)?;
+    let reported = comm.wtime();
+    let mut manifest = build_manifest(job, comm.size() as u64, &all_stats, &all_entries)?;
     write_manifest(
         &dir.join(super::plan::manifest_file_name(job.format)),
         &manifest,
     )?;
+    manifest.commit_seconds = comm.wtime() - reported;
     Ok(Some(manifest))
 }

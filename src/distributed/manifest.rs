@@ -100,6 +100,12 @@ pub struct Manifest {
     pub aggregate_throughput: f64,
     /// The slowest rank.
     pub slowest_rank: u64,
+    /// Rank 0's seconds from the moment every rank had reported its last row to the
+    /// output committed (the manifest, or the shared file with its sidecar): the part
+    /// of the job that would grow with the rank count if rank 0 did O(N) work at the
+    /// end. Measured after the manifest is written, so not in the written file.
+    #[serde(skip)]
+    pub commit_seconds: f64,
 }
 
 /// Rank 0's manifest from every rank's statistics (merged in rank order) and entry.
@@ -171,6 +177,7 @@ pub(crate) fn manifest_of(
             0.0
         },
         slowest_rank: slowest,
+        commit_seconds: 0.0,
     }
 }
 

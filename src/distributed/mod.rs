@@ -4,7 +4,7 @@
 
 mod communicator;
 mod files;
-mod follow;
+mod in_place;
 mod job;
 mod local;
 mod manifest;

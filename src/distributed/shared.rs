@@ -4,13 +4,15 @@
 //! claims `<path>.partial` (created exclusively and locked, as every dpa output), writes
 //! the header and sizes the file; every rank then writes its own rows at its own offset
 //! with positioned writes (`pwrite`), which any POSIX file system shared by the nodes
-//! allows (no MPI-IO is needed). Each rank fsyncs its writes; after a barrier rank 0
-//! hashes the file, writes the sidecar with the statistics of every rank merged exactly,
-//! and renames the file into place. A job that fails leaves nothing at `path`.
+//! allows (no MPI-IO is needed). Each rank hashes the bytes it writes (rank 0's also the
+//! header) and fsyncs them; rank 0 gathers the digests, one a rank, and writes the
+//! sidecar (version 2: the file in `segments`, [`crate::formats::segments`]) with the
+//! statistics of every rank merged exactly, and renames the file into place. No rank
+//! reads or hashes another rank's rows. A job that fails leaves nothing at `path`.
 //!
 //! Each rank keeps a small progress record next to the partial file
 //! (`<path>.partial.rank-RRRRR-of-PPPPP`): how many of its rows are on disk (fsynced
-//! first) and their SHA-256. `--resume` continues from there: rows a record vouches for
+//! first) and their XXH3-128 digest. `--resume` continues from there: rows a record vouches for
 //! are read back and checked against its digest, the rest are written again.
 
 use std::fs::{File, OpenOptions};
@@ -23,9 +25,8 @@ use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::communicator::Communicator;
-use super::files::{hash_file, read_json, remove_stale};
-use super::follow::{Follower, Region, Target};
-use super::manifest::{build_manifest, manifest_of, Manifest, ShardEntry, ShardTimings};
+use super::files::{read_json, remove_stale};
+use super::manifest::{build_manifest, Manifest, ShardEntry, ShardTimings};
 use super::plan::{host_name, GenerateJob, JobError};
 use super::progress::{self, progress_path, Progress, Saver, PROGRESS_EVERY};
 use crate::atomic::{partial_path, AtomicFile};
@@ -33,6 +34,7 @@ use crate::checkpoint::xxh3_hex;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::{ConfigError, DataKind, Error};
 use crate::formats::npy::{header_bytes, NpySidecar, RowLayout};
+use crate::formats::segments::Segment;
 use crate::formats::{FileMetadata, Format};
 use crate::params::{Generator, Hash};
 use crate::split::id_range;
@@ -50,9 +52,9 @@ struct Rows {
     /// Rows already on disk and checked (resumed), their digest state and statistics.
     done: u64,
     hash: Xxh3,
-    /// Rank 0: the SHA-256 of the file from its start (the header, then these rows),
-    /// handed to the [`Follower`] when the rows are written.
-    whole: Option<Sha256>,
+    /// The SHA-256 of this rank's segment of the file: its rows (rank 0: the header,
+    /// then its rows).
+    segment: Sha256,
     stats: StatsAccumulator,
     /// What this rank's record says besides `rows` and `xxh3`.
     progress: Progress,
@@ -87,21 +89,20 @@ pub(crate) fn run<C: Communicator>(
             field: "num_samples",
             message: "the .npy file would be larger than 2^64 bytes".into(),
         })?;
+    if job.resume {
+        if let Some(finished) = in_place(comm, job, path) {
+            return Ok(finished);
+        }
+    }
     let root = comm.rank() == 0;
     let claimed = agree(comm, || match root {
-        true => claim(job, size, path, &header, total).map(Some),
+        true => claim(job, path, &header, total).map(Some),
         false => Ok(None),
     })?;
     // How rank 0 started: only a continued partial file makes the progress records
-    // count; a complete file leaves nothing to do.
+    // count.
     let mut start = vec![claimed.as_ref().map_or(0, Claimed::code)];
     comm.broadcast_bytes(0, &mut start);
-    let claimed = match claimed {
-        Some(Claimed::Complete(manifest)) => return Ok(Some(*manifest)),
-        Some(Claimed::File { file, .. }) => Some(*file),
-        None if start == [Claimed::COMPLETE] => return Ok(None),
-        None => None,
-    };
     let resumed = start == [Claimed::CONTINUED];
     let place = Place {
         path,
@@ -112,25 +113,21 @@ pub(crate) fn run<C: Communicator>(
     };
     let (rows, work) = agree(comm, || open_rows(comm, job, &place, resumed))?;
     comm.barrier();
-    // Rank 0 hashes the file as the ranks make their rows durable (every rank has
-    // decided what it keeps by now, and removed a record it does not vouch for).
-    let mut claimed = claimed;
-    let follower = claimed
-        .as_mut()
-        .and_then(|file| follower(job, size, &place, file));
     let t0 = comm.wtime();
     // A rank whose writing fails returns at once, without waiting in a collective for
     // the others to finish their shares: its caller aborts the job (MPI_Abort), which
     // ends every rank within seconds however large the job.
-    let written = write_rows(comm, job, rows, &work, t0, follower.as_ref())?;
+    let written = write_rows(comm, job, rows, &work, t0)?;
     let (entry, stats) = agree(comm, || Ok(written))?;
     let all_stats = comm.gather_bytes(0, &stats.to_bytes());
     let entry_json = serde_json::to_vec(&entry).unwrap_or_default();
     let all_entries = comm.gather_bytes(0, &entry_json);
+    let reported = comm.wtime();
     let finished = match (claimed, all_stats, all_entries) {
-        (Some(file), Some(stats), Some(entries)) => {
-            let manifest = build_manifest(job, size, &stats, &entries)?;
-            finish(file, meta, &manifest, follower.and_then(Follower::finish))?;
+        (Some(Claimed { file, .. }), Some(stats), Some(entries)) => {
+            let mut manifest = build_manifest(job, size, &stats, &entries)?;
+            finish(file, job, meta, &manifest)?;
+            manifest.commit_seconds = comm.wtime() - reported;
             Some(manifest)
         }
         _ => None,
@@ -206,107 +203,50 @@ fn claim_on_root(
 }
 
 /// The partial file rank 0 holds, and whether it was continued.
-enum Claimed {
-    /// The partial file, new or continued.
-    File {
-        file: Box<AtomicFile>,
-        continued: bool,
-    },
-    /// A resumed job whose file is in place already, and checks out: its manifest.
-    Complete(Box<Manifest>),
+struct Claimed {
+    file: AtomicFile,
+    continued: bool,
 }
 
 impl Claimed {
     const NEW: u8 = 0;
     const CONTINUED: u8 = 1;
-    const COMPLETE: u8 = 2;
 
     /// How rank 0 started, for the other ranks.
     fn code(&self) -> u8 {
-        match self {
-            Claimed::File {
-                continued: false, ..
-            } => Claimed::NEW,
-            Claimed::File {
-                continued: true, ..
-            } => Claimed::CONTINUED,
-            Claimed::Complete(_) => Claimed::COMPLETE,
+        match self.continued {
+            false => Claimed::NEW,
+            true => Claimed::CONTINUED,
         }
     }
 }
 
-fn claim(
-    job: &GenerateJob,
-    size: u64,
-    path: &Path,
-    header: &[u8],
-    total: u64,
-) -> Result<Claimed, JobError> {
+fn claim(job: &GenerateJob, path: &Path, header: &[u8], total: u64) -> Result<Claimed, JobError> {
     let partial = std::fs::symlink_metadata(partial_path(path)).is_ok();
-    if job.resume && !partial {
-        if let Some(manifest) = complete(job, size, path)? {
-            return Ok(Claimed::Complete(Box::new(manifest)));
-        }
-    }
     let file = claim_on_root(path, header, total, job.resume)?;
-    Ok(Claimed::File {
-        file: Box::new(file),
+    Ok(Claimed {
+        file,
         continued: job.resume && partial,
     })
 }
 
-/// A resumed job's file when it is in place with a sidecar that is this job's (same
-/// metadata, statistics kept or not alike) and still describes its bytes: the job
-/// finished before it was stopped. Anything else (`None`) is written again.
-fn complete(job: &GenerateJob, size: u64, path: &Path) -> Result<Option<Manifest>, Error> {
-    let Ok(Some(sidecar)) = NpySidecar::load(path) else {
-        return Ok(None);
+/// A resumed job whose file is in place already, with no partial file beside it:
+/// `Some` (rank 0: its manifest) when rank 0 finds the sidecar this job's and every
+/// rank its own segment of the file as the sidecar says ([`super::in_place`]). The
+/// same answer on every rank; `None`, and the job is written again.
+fn in_place<C: Communicator>(comm: &C, job: &GenerateJob, path: &Path) -> Option<Option<Manifest>> {
+    let size = comm.size() as u64;
+    let no_partial = || std::fs::symlink_metadata(partial_path(path)).is_err();
+    let candidate = match comm.rank() {
+        0 if no_partial() => super::in_place::candidate(job, size, path),
+        _ => None,
     };
-    let (m, want) = (&sidecar.metadata, job.whole_metadata(size));
-    let same = m.config == want.config
-        && m.num_samples == want.num_samples
-        && m.start_id == want.start_id
-        && m.seeding == want.seeding
-        && sidecar.statistics.is_some() == job.with_stats;
-    let ranks = sidecar
-        .ranks
-        .clone()
-        .map(serde_json::from_value::<Vec<ShardEntry>>);
-    let Some(Ok(mut shards)) = ranks.filter(|_| same) else {
-        return Ok(None);
-    };
-    let Ok(Some(file)) = crate::identity::open_regular(path, false) else {
-        return Ok(None);
-    };
-    let (bytes, sha256) = hash_file(&file, path)?;
-    if bytes != sidecar.bytes || sha256 != sidecar.sha256 || shards.len() as u64 != size {
-        return Ok(None);
+    let mut found = vec![u8::from(candidate.is_some())];
+    comm.broadcast_bytes(0, &mut found);
+    if found != [1] || !super::in_place::check_segments(comm, job, path) {
+        return None;
     }
-    // What the sidecar says of the ranks and the rows is a claim too: each entry must be
-    // its rank's part of the run, and the statistics those of the rows (the reader
-    // checks them, and the rows' ids and ranks, against the sidecar).
-    for (rank, s) in (0..size).zip(&shards) {
-        let Ok((first, count, _)) = job.shard(rank, size) else {
-            return Ok(None);
-        };
-        if (s.rank, s.start, s.end, s.records) != (rank, first, first + count, count) {
-            return Ok(None);
-        }
-    }
-    if crate::formats::read_records(path, |_| Ok(())).is_err() {
-        return Ok(None);
-    }
-    for s in &mut shards {
-        (s.resumed, s.seconds) = (
-            s.records,
-            ShardTimings {
-                generate: 0.0,
-                write: 0.0,
-                total: 0.0,
-            },
-        );
-    }
-    Ok(Some(manifest_of(job, size, shards, sidecar.statistics)))
+    Some(candidate)
 }
 
 /// Where the rows of the whole file go.
@@ -362,7 +302,10 @@ fn open_rows<C: Communicator>(
         width: place.width,
         done: 0,
         hash: Xxh3::new(),
-        whole: (rank == 0).then(|| Sha256::new_with_prefix(place.header)),
+        segment: match rank {
+            0 => Sha256::new_with_prefix(place.header),
+            _ => Sha256::new(),
+        },
         stats: StatsAccumulator::new(),
         progress: empty_progress(job, rank, size, first, count),
         record,
@@ -385,13 +328,10 @@ fn write_rows<C: Communicator>(
     mut rows: Rows,
     work: &Work,
     t0: f64,
-    follower: Option<&Follower>,
 ) -> Result<(ShardEntry, StatsAccumulator), JobError> {
     let resumed = rows.done;
     let write = rows.write(work, job.with_stats)?;
-    if let (Some(f), Some(start)) = (follower, rows.whole.take()) {
-        f.begin_with(start);
-    }
+    let segment = Hash(std::mem::take(&mut rows.segment).finalize().into());
     let total = comm.wtime() - t0;
     let path = match &job.output {
         super::plan::JobOutput::SharedNpy(p) => p.as_path(),
@@ -407,8 +347,9 @@ fn write_rows<C: Communicator>(
         end: work.first + work.count,
         records: work.count,
         resumed,
-        // The file's SHA-256, in the sidecar, covers every rank's rows.
-        sha256: None,
+        // The SHA-256 of this rank's segment of the file (rank 0's: with the header);
+        // the sidecar lists them as the file's `segments`.
+        sha256: Some(segment),
         seconds: ShardTimings {
             generate: (total - write).max(0.0),
             write,
@@ -434,81 +375,41 @@ fn empty_progress(job: &GenerateJob, rank: u64, size: u64, first: u64, count: u6
     }
 }
 
-/// Rank 0's [`Follower`] of the file it claimed: every rank's region, in file order.
-fn follower(
-    job: &GenerateJob,
-    size: u64,
-    place: &Place<'_>,
-    file: &mut AtomicFile,
-) -> Option<Follower> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = file.file().ok()?.metadata().ok()?;
-    let mut regions = Vec::new();
-    // Rank 0's rows are hashed by its own writer (`Rows::whole`).
-    for rank in 1..size {
-        let (first, count, _) = job.shard(rank, size).ok()?;
-        regions.push(Region {
-            record: progress_path(place.path, rank, size),
-            expected: empty_progress(job, rank, size, first, count),
-            offset: place.offset + (first - job.start_id) * place.width,
-        });
-    }
-    let target = Target {
-        partial: partial_path(place.path),
-        start: regions.first().map_or(place.total, |r| r.offset),
-        id: (meta.dev(), meta.ino()),
-        width: place.width,
-    };
-    Follower::start(target, regions)
-}
-
-/// Rank 0, once every rank's rows are on disk: the file's digest, the sidecar, the
-/// file in place, and no progress record of any run left beside it.
-///
-/// The digest is the one the [`Follower`] computed while the ranks wrote (`followed`),
-/// or, when it could not vouch for every byte, read now through a handle opened after
-/// every rank closed its own: on a network file system (NFS) a handle opened before
-/// the other nodes wrote may be served stale pages. It must be the same file rank 0
-/// created.
+/// Rank 0, once every rank's rows are on disk: the sidecar, whose segments are the
+/// ranks' digests of their own bytes, the file in place, and no progress record of any
+/// run left beside it.
 fn finish(
-    mut file: AtomicFile,
+    file: AtomicFile,
+    job: &GenerateJob,
     meta: FileMetadata,
     manifest: &Manifest,
-    followed: Option<(u64, Hash)>,
 ) -> Result<(), Error> {
     let partial = file.partial().map(Path::to_path_buf).unwrap_or_default();
-    let (bytes, sha256) = match followed {
-        Some(digest) => digest,
-        None => read_back(&mut file, &partial)?,
-    };
-    let mut sidecar = NpySidecar::new(meta, manifest.statistics, bytes, sha256);
-    sidecar.ranks = serde_json::to_value(&manifest.shards).ok();
+    let layout = RowLayout::for_metadata(&meta);
+    let mut segments = Vec::with_capacity(manifest.shards.len());
+    let mut ranks = manifest.shards.clone();
+    for s in &mut ranks {
+        let place = super::in_place::segment_of(job, layout, s.rank, s.start, s.records);
+        let (Some((offset, bytes)), Some(sha256)) = (place, s.sha256.take()) else {
+            let message = format!("rank {} reported no digest of its rows", s.rank);
+            return Err(Error::data(
+                &partial,
+                format!("report of rank {}", s.rank),
+                message,
+            ));
+        };
+        segments.push(Segment {
+            offset,
+            bytes,
+            sha256,
+        });
+    }
+    let mut sidecar = NpySidecar::with_segments(meta, manifest.statistics, segments);
+    sidecar.ranks = serde_json::to_value(&ranks).ok();
     let path = file.path().to_path_buf();
     crate::write::commit_with_sidecar(crate::commit::Commit::new(), file, &sidecar)?;
     remove_progress_records(&path);
     Ok(())
-}
-
-/// The size and SHA-256 of the partial file, read through a handle opened now.
-fn read_back(file: &mut AtomicFile, partial: &Path) -> Result<(u64, Hash), Error> {
-    let fresh = crate::identity::open_regular(partial, false)?
-        .filter(|f| same_file(f, file.file().ok()))
-        .ok_or_else(|| {
-            Error::io(
-                partial,
-                std::io::Error::other("was replaced while the ranks wrote it"),
-            )
-        })?;
-    hash_file(&fresh, partial)
-}
-
-/// Whether `a` and `b` are the same file (device and inode).
-fn same_file(a: &std::fs::File, b: Option<&std::fs::File>) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (a.metadata(), b.map(std::fs::File::metadata)) {
-        (Ok(x), Some(Ok(y))) => x.dev() == y.dev() && x.ino() == y.ino(),
-        _ => false,
-    }
 }
 
 /// Removes every progress record of `path` (`<path>.partial.rank-RRRRR-of-PPPPP`) and
@@ -563,7 +464,7 @@ impl Rows {
             return Ok(());
         }
         let mut hash = Xxh3::new();
-        let mut whole = self.whole.clone();
+        let mut segment = self.segment.clone();
         let mut stats = StatsAccumulator::new();
         let mut buf = vec![0u8; (self.width as usize) * 4096];
         let mut at = 0u64;
@@ -574,9 +475,7 @@ impl Rows {
                 .read_exact_at(bytes, self.offset + at * self.width)
                 .map_err(|e| Error::io(&self.partial, e))?;
             hash.update(&*bytes);
-            if let Some(w) = whole.as_mut() {
-                w.update(&*bytes);
-            }
+            segment.update(&*bytes);
             for row in bytes.chunks_exact(self.width as usize) {
                 match crate::formats::npy::decode(row) {
                     Some(params) => stats.push(&params),
@@ -589,7 +488,7 @@ impl Rows {
             return Ok(());
         }
         (self.done, self.hash, self.stats) = (p.rows, hash, stats);
-        self.whole = whole;
+        self.segment = segment;
         Ok(())
     }
 
@@ -658,9 +557,7 @@ impl ChunkSink for RowSink<'_> {
             .write_all_at(&encoded.bytes, at)
             .map_err(|e| Error::io(&rows.partial, e))?;
         rows.hash.update(&encoded.bytes);
-        if let Some(w) = rows.whole.as_mut() {
-            w.update(&encoded.bytes);
-        }
+        rows.segment.update(&encoded.bytes);
         if let Some(s) = &encoded.stats {
             rows.stats.merge(s);
         }

@@ -54,6 +54,7 @@ mod reader;
 mod record;
 pub mod reference;
 pub mod resume;
+pub mod segments;
 mod shortest;
 pub mod sidecar;
 mod sink;

@@ -22,7 +22,6 @@ use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
 use npyz::{DType, Field, TypeStr, WriterBuilder};
-use sha2::{Digest as _, Sha256};
 
 use super::handler::{FileInfo, RecordHandler};
 use super::metadata::{FileMetadata, SeedingMode};
@@ -301,7 +300,7 @@ pub(crate) fn read<R: BufRead, H: RecordHandler + ?Sized>(
 ) -> Result<FileInfo, H::Error> {
     let mut input = Hashing {
         inner: input,
-        hash: sidecar.as_ref().map(|_| Sha256::new()),
+        hash: sidecar.as_ref().map(NpySidecar::hasher),
         pos: 0,
     };
     let (layout, rows) = read_header(&mut input, path)?;
@@ -336,12 +335,7 @@ pub(crate) fn read<R: BufRead, H: RecordHandler + ?Sized>(
         return Err(Error::data(path, format!("byte {}", input.pos - 1), message).into());
     }
     if let (Some(s), Some(hash)) = (&sidecar, input.hash.take()) {
-        check_sidecar(
-            s,
-            path,
-            input.pos,
-            &crate::params::Hash(hash.finalize().into()),
-        )?;
+        check_sidecar(s, path, &hash.finish())?;
     }
     Ok(FileInfo {
         format: Format::Npy,
@@ -497,10 +491,10 @@ fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(got)
 }
 
-/// A reader that hashes and counts what passes through.
+/// A reader that hashes (in the sidecar's segments) and counts what passes through.
 struct Hashing<R> {
     inner: R,
-    hash: Option<Sha256>,
+    hash: Option<super::segments::SegmentHasher>,
     pos: u64,
 }
 

@@ -1,5 +1,10 @@
 //! The sidecar of a `.npy` array (`<file>.npy.json`): what NumPy cannot hold (config,
-//! seeding, first id, exact statistics) and the array's size and SHA-256.
+//! seeding, first id, exact statistics) and the array's size and digest.
+//!
+//! Two versions, both read: version 1 holds the SHA-256 of the whole file (`sha256`);
+//! version 2, written for a file many ranks wrote together, holds `segments` instead,
+//! one a rank, each the SHA-256 of that rank's bytes (the first also covers the
+//! header), computed by the rank that wrote them.
 //!
 //! A sidecar is a claim about the array beside it, checked against the array as it is
 //! read (`Claims`): its digest and size, its row count, its config (validated as if
@@ -18,8 +23,10 @@ use crate::error::{DataKind, Error};
 use crate::params::{Hash, Params};
 use crate::stats::Statistics;
 
-/// The longest sidecar dpa reads.
-pub const MAX_SIDECAR_BYTES: u64 = 1 << 20;
+use super::segments::{check_cover, Segment, SegmentHasher};
+
+/// The longest sidecar dpa reads (a 65,536-rank job's sidecar fits).
+pub const MAX_SIDECAR_BYTES: u64 = 64 << 20;
 
 /// What a `.npy` file's sidecar (`<file>.npy.json`) holds: what NumPy cannot.
 ///
@@ -38,14 +45,18 @@ pub const MAX_SIDECAR_BYTES: u64 = 1 << 20;
 pub struct NpySidecar {
     /// Always `"dpa-npy-sidecar"`.
     pub kind: String,
-    /// The sidecar's version (1).
+    /// The sidecar's version: 1 with `sha256`, 2 with `segments`.
     pub version: u32,
     /// Rows in the array.
     pub rows: u64,
     /// Bytes in the array file.
     pub bytes: u64,
-    /// SHA-256 of every byte of the array file, lowercase hex.
-    pub sha256: Hash,
+    /// SHA-256 of every byte of the array file, lowercase hex (version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Hash>,
+    /// The file's bytes in consecutive segments, each with its SHA-256 (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<Segment>>,
     /// Config, seeding, first id and count: a JSON document's `metadata`.
     pub metadata: FileMetadata,
     /// The exact statistics of the rows (none when they were not computed).
@@ -63,7 +74,7 @@ pub struct NpySidecar {
 pub const SIDECAR_KIND: &str = "dpa-npy-sidecar";
 
 impl NpySidecar {
-    /// A sidecar for an array of `bytes` bytes with digest `sha256`.
+    /// A sidecar (version 1) for an array of `bytes` bytes with digest `sha256`.
     pub fn new(
         metadata: FileMetadata,
         statistics: Option<Statistics>,
@@ -75,11 +86,56 @@ impl NpySidecar {
             version: 1,
             rows: metadata.num_samples.unwrap_or(0),
             bytes,
-            sha256,
+            sha256: Some(sha256),
+            segments: None,
             statistics,
             ranks: None,
             run: metadata.run,
             metadata,
+        }
+    }
+
+    /// A sidecar (version 2) for an array made of `segments`, in order from byte 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dpa::formats::{segments::Segment, sidecar::NpySidecar};
+    /// let meta = dpa::FileMetadata::for_config(Default::default(), Some(0));
+    /// let s = NpySidecar::with_segments(meta, None, vec![Segment::of(0, b"ab")]);
+    /// assert_eq!((s.version, s.bytes, s.sha256), (2, 2, None));
+    /// ```
+    pub fn with_segments(
+        metadata: FileMetadata,
+        statistics: Option<Statistics>,
+        segments: Vec<Segment>,
+    ) -> Self {
+        let bytes = segments.iter().map(|s| s.bytes).sum();
+        NpySidecar {
+            version: 2,
+            sha256: None,
+            segments: Some(segments),
+            ..NpySidecar::new(metadata, statistics, bytes, Hash::default())
+        }
+    }
+
+    /// A hasher that splits the array's bytes as this sidecar's digest does.
+    pub(crate) fn hasher(&self) -> SegmentHasher {
+        match &self.segments {
+            Some(s) => SegmentHasher::new(s.iter().map(|s| s.bytes).collect()),
+            None => SegmentHasher::new(vec![self.bytes]),
+        }
+    }
+
+    /// The digest's segments: the one whole-file digest of version 1 as one segment.
+    pub(crate) fn claimed_segments(&self) -> Vec<Segment> {
+        match (&self.segments, self.sha256) {
+            (Some(s), _) => s.clone(),
+            (None, sha256) => vec![Segment {
+                offset: 0,
+                bytes: self.bytes,
+                sha256: sha256.unwrap_or_default(),
+            }],
         }
     }
 
@@ -106,10 +162,11 @@ impl NpySidecar {
         }
         let mut sidecar: NpySidecar = serde_json::from_slice(&text)
             .map_err(|e| Error::data(&path, format!("line {}", e.line()), e.to_string()))?;
-        if sidecar.kind != SIDECAR_KIND || sidecar.version != 1 {
-            let message = format!("not a version-1 {SIDECAR_KIND}");
+        if sidecar.kind != SIDECAR_KIND || !matches!(sidecar.version, 1 | 2) {
+            let message = format!("not a version-1 or version-2 {SIDECAR_KIND}");
             return Err(Error::data(&path, "kind", message));
         }
+        check_digest(&sidecar).map_err(|(field, m)| Error::data(&path, field, m))?;
         sidecar.metadata.run = sidecar.run;
         if sidecar.metadata.num_samples != Some(sidecar.rows) {
             let message = "metadata.num_samples differs from rows";
@@ -126,23 +183,50 @@ pub fn sidecar_path(array: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The sidecar must describe these very bytes.
-pub(crate) fn check_sidecar(
-    s: &NpySidecar,
-    path: &Path,
-    bytes: u64,
-    sha256: &Hash,
-) -> Result<(), Error> {
-    if s.bytes != bytes || s.sha256 != *sha256 {
-        let message = format!(
-            "{} describes another array ({} bytes, sha256 {}) than this one ({bytes} bytes, sha256 {sha256}): the array was changed, or the sidecar belongs to another file",
-            sidecar_path(path).display(),
-            s.bytes,
-            crate::error::shorten(&s.sha256.to_string()),
-        );
-        return Err(Error::data_of(DataKind::Mismatch, path, "sidecar", message));
+/// A version's digest fields: `sha256` alone (1), or `segments` alone covering `bytes`.
+fn check_digest(s: &NpySidecar) -> Result<(), (&'static str, String)> {
+    match (s.version, &s.sha256, &s.segments) {
+        (1, Some(_), None) => Ok(()),
+        (2, None, Some(segments)) => check_cover(segments, s.bytes).map_err(|m| ("segments", m)),
+        (v, _, _) => Err((
+            "version",
+            format!(
+                "version {v} holds {}",
+                if v == 1 {
+                    "sha256 and no segments"
+                } else {
+                    "segments and no sha256"
+                }
+            ),
+        )),
     }
-    Ok(())
+}
+
+/// The sidecar must describe these very bytes (`got`: the array's segments, split as
+/// the sidecar's are); the message names the first segment that differs.
+pub(crate) fn check_sidecar(s: &NpySidecar, path: &Path, got: &[Segment]) -> Result<(), Error> {
+    let bytes = got.last().map_or(0, |g| g.offset + g.bytes);
+    let claimed = s.claimed_segments();
+    let which = claimed.iter().zip(got).position(|(c, g)| c != g);
+    let which = match which {
+        None if s.bytes == bytes && claimed.len() == got.len() => return Ok(()),
+        None => claimed.len().min(got.len()).saturating_sub(1),
+        Some(i) => i,
+    };
+    let (c, g) = (claimed.get(which), got.get(which));
+    let what = if s.segments.is_some() {
+        format!("segment {which} ")
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "{} describes another array ({} bytes, {what}sha256 {}) than this one ({bytes} bytes, {what}sha256 {}): the array was changed, or the sidecar belongs to another file",
+        sidecar_path(path).display(),
+        s.bytes,
+        c.map_or("-".into(), |c| c.sha256.to_string()),
+        g.map_or("-".into(), |g| g.sha256.to_string()),
+    );
+    Err(Error::data_of(DataKind::Mismatch, path, "sidecar", message))
 }
 
 /// The first id of rank `rank` of `world` in `run`, when that rank owns `rows` ids from
