@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs everything CI runs: formatting, lints, every test (unit, integration, CLI, doc,
-# distributed with the in-memory communicator, and real `mpirun -n 4` tests), the
+# distributed with the in-memory communicator, real `mpirun -n 4` tests, and two hosts
+# made of network namespaces: scripts/two-hosts.sh), the
 # benches in test mode, and the examples. Installs what is missing first (Open MPI and
 # libclang from Debian's packages; NumPy into a virtual environment, target/venv).
 #
@@ -75,6 +76,10 @@ timeout 2400 cargo test --locked --features mpi 2>&1 | tee "$log"
 
 step "the mpirun tests again, with the ranks talking over TCP (as across nodes)"
 OMPI_MCA_btl=self,tcp timeout 1200 cargo test --locked --features mpi --test mpi 2>&1 | tee -a "$log"
+
+step "two hosts on one machine (network namespaces, TCP between them): scripts/two-hosts.sh"
+# The binaries of the cargo test build above; needs root, as CI is.
+DPA_TEST_PYTHON="$DPA_TEST_PYTHON" timeout 900 bash scripts/two-hosts.sh target/debug/dpa-mpi target/debug/dpa
 
 step "cargo test --features soft-sha --test parity (the software SHA-256 path)"
 timeout 900 cargo test --locked --features soft-sha --test parity 2>&1 | tee -a "$log"

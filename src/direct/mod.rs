@@ -85,6 +85,10 @@ pub(crate) struct FileOut {
     /// A direct write has succeeded (an `EINVAL` after that is an error, not a
     /// refusal of `O_DIRECT`).
     proven: bool,
+    /// The file continues at `pos`, whose block's bytes before it are still to be
+    /// re-read: at the first write, not before (a file only written at positions never
+    /// reads them: they may be another writer's).
+    head_pending: bool,
 }
 
 /// A handle of `file` (the same inode) opened with `O_DIRECT`, or why there is none.
@@ -138,6 +142,7 @@ impl FileOut {
             pos: at,
             path,
             proven: false,
+            head_pending: false,
         };
         out.restart_at(at);
         out
@@ -154,6 +159,7 @@ impl FileOut {
             pos: 0,
             path: WritePath::Stream,
             proven: false,
+            head_pending: false,
         }
     }
 
@@ -177,14 +183,20 @@ impl FileOut {
     }
 
     /// Continues the file at offset `at` (its bytes before `at` are kept): a direct
-    /// file re-reads the part of its last block before `at`, so that its next block
-    /// starts aligned.
+    /// file re-reads the part of its last block before `at` at its first write, so
+    /// that its next block starts aligned.
     pub(crate) fn restart_at(&mut self, at: u64) {
         self.len = 0;
         self.pos = at;
-        if self.queue.is_none() {
+        self.head_pending = self.queue.is_some() && !at.is_multiple_of(ALIGN as u64);
+    }
+
+    /// Re-reads the head of the block the file continues in, if still to be done.
+    fn load_head(&mut self) {
+        if !std::mem::take(&mut self.head_pending) || self.queue.is_none() {
             return;
         }
+        let at = self.pos;
         let aligned = at - at % ALIGN as u64;
         let head = (at - aligned) as usize;
         let (start, file) = (self.start, &self.file);
@@ -200,6 +212,7 @@ impl FileOut {
         self.pos += self.len as u64;
         self.len = 0;
         self.queue = None;
+        self.head_pending = false;
         self.path = WritePath::PageCache(why);
     }
 
@@ -279,6 +292,7 @@ impl FileOut {
 
 impl Write for FileOut {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.load_head();
         let cap = self.capacity();
         if self.len == cap {
             self.write_out(cap)?;
@@ -394,6 +408,29 @@ mod tests {
                 out.path()
             );
         }
+    }
+
+    /// A file continued at an offset and then only written at positions (the shared
+    /// file's rank 0 on `--resume`) never reads the block it continues in: those bytes
+    /// may be another rank's. A write-only handle shows it: a read would fail, and the
+    /// reason given for the page cache would be that one.
+    #[test]
+    fn a_continued_file_written_at_positions_reads_nothing() {
+        let (_dir, file, path) = scratch();
+        file.write_all_at(&pattern(9000, 3), 0).unwrap();
+        drop(file);
+        let write_only = OpenOptions::new().write(true).open(&path).unwrap();
+        let mut out = FileOut::regular(write_only, 9000);
+        assert_eq!(out.path(), &WritePath::Direct);
+        out.for_positioned_writes().unwrap();
+        let want = WritePath::PageCache("the file is also written at positions".into());
+        assert_eq!(out.path(), &want);
+        // Written in order instead, it does re-read that block (and so, write-only,
+        // cannot), and says so.
+        let write_only = OpenOptions::new().write(true).open(&path).unwrap();
+        let mut out = FileOut::regular(write_only, 9000);
+        out.write_all(b"more").unwrap();
+        assert!(format!("{}", out.path()).contains("could not be re-read"));
     }
 
     /// What a kill at any moment leaves: the file is always a prefix of the bytes
