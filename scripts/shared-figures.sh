@@ -13,15 +13,7 @@
 set -euo pipefail
 # shellcheck source=scripts/figures-options.sh
 source "$(dirname "$0")/figures-options.sh"
-set -- "${FIGURES_ARGS[@]+"${FIGURES_ARGS[@]}"}"
-bin="${1:-target/release/dpa-mpi}"
-[[ -x "$bin" ]] || { echo "no $bin: cargo build --release --features mpi" >&2; exit 2; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-dir="${dir:-$(mktemp -d "${TMPDIR:-/tmp}/dpa-shared.XXXXXX")}"
-mkdir -p "$dir"
-results="$dir/results.tsv"
-: > "$results"
+mpi_figures_setup shared
 for ((r = 0; r < reps; r++)); do
   for p in 1 2 4; do
     t=$(( 2 / p )); (( t >= 1 )) || t=1
