@@ -2,7 +2,7 @@
 //! than samples, N = 0, both seeding modes, failures that end the job instead of
 //! hanging it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dpa::distributed::{
@@ -10,6 +10,15 @@ use dpa::distributed::{
     Manifest, ReduceOp,
 };
 use dpa::{id_range, Engine, EngineConfig, Format, Generator, Preset, StatsAccumulator};
+
+/// A job of `n` samples (plain seeding) writing one shared `.npy` file `name` in `dir`,
+/// and that file's path.
+fn shared_job(dir: &Path, name: &str, n: u64) -> (GenerateJob, PathBuf) {
+    let out = dir.join(name);
+    let mut j = job(dir, n, GlobalSeeding::Global, Format::Npy);
+    j.output = dpa::distributed::JobOutput::SharedNpy(out.clone());
+    (j, out)
+}
 
 fn job(dir: &Path, n: u64, seeding: GlobalSeeding, format: Format) -> GenerateJob {
     GenerateJob {
@@ -397,11 +406,9 @@ fn shared_npy_is_one_process_file_for_any_world_size() {
 /// the others), and nothing is at the output path.
 #[test]
 fn a_failing_rank_stops_every_rank_of_a_shared_write() {
-    use dpa::distributed::{JobError, JobOutput};
+    use dpa::distributed::JobError;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("p.npy");
-    let mut j = job(dir.path(), 50_000, GlobalSeeding::Global, Format::Npy);
-    j.output = JobOutput::SharedNpy(out.clone());
+    let (j, out) = shared_job(dir.path(), "p.npy", 50_000);
     std::fs::create_dir(dir.path().join("p.npy.partial.rank-00001-of-00003")).unwrap();
     let results = LocalCommunicator::run(3, |comm| match run_generate(comm, &j) {
         Err(JobError::Peer { rank }) => format!("peer {rank}"),
@@ -419,11 +426,8 @@ fn a_failing_rank_stops_every_rank_of_a_shared_write() {
 /// matches its sidecar, and written again when it does not (or the settings differ).
 #[test]
 fn resuming_a_finished_shared_file_keeps_it_only_if_it_checks_out() {
-    use dpa::distributed::JobOutput;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("s.npy");
-    let mut j = job(dir.path(), 5000, GlobalSeeding::Global, Format::Npy);
-    j.output = JobOutput::SharedNpy(out.clone());
+    let (mut j, out) = shared_job(dir.path(), "s.npy", 5000);
     run(3, &j);
     let want = std::fs::read(&out).unwrap();
     j.resume = true;
@@ -545,11 +549,8 @@ fn resume_does_not_believe_the_statistics_of_a_done_record() {
 /// `convert`): the error names the segment whose digest no longer matches.
 #[test]
 fn a_changed_byte_of_a_shared_file_is_found_in_its_segment() {
-    use dpa::distributed::JobOutput;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("s.npy");
-    let mut j = job(dir.path(), 3000, GlobalSeeding::Global, Format::Npy);
-    j.output = JobOutput::SharedNpy(out.clone());
+    let (j, out) = shared_job(dir.path(), "s.npy", 3000);
     run(3, &j);
     let want = std::fs::read(&out).unwrap();
     let side = dpa::formats::npy::NpySidecar::load(&out).unwrap().unwrap();
@@ -568,11 +569,8 @@ fn a_changed_byte_of_a_shared_file_is_found_in_its_segment() {
 /// file are removed when the file is committed: none describes anything then.
 #[test]
 fn a_committed_shared_file_leaves_no_progress_record_of_any_run() {
-    use dpa::distributed::JobOutput;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("p.npy");
-    let mut j = job(dir.path(), 5_000, GlobalSeeding::Global, Format::Npy);
-    j.output = JobOutput::SharedNpy(out.clone());
+    let (j, _out) = shared_job(dir.path(), "p.npy", 5_000);
     for stale in [
         "p.npy.partial.rank-00000-of-00005",
         "p.npy.partial.rank-00004-of-00005",

@@ -18,9 +18,6 @@ use crate::formats::npy::{NpySidecar, RowLayout};
 use crate::params::Hash;
 use crate::stats::StatsAccumulator;
 
-/// Rows read at a time.
-const ROWS_AT_ONCE: u64 = 4096;
-
 /// Rank 0: the manifest of a job whose file is in place, when its sidecar is this
 /// job's, version 2, with one entry and one segment a rank where this job puts them.
 /// It still has to pass [`check_segments`].
@@ -137,26 +134,22 @@ fn read_rows(
     rank: u64,
     hash: &mut Sha256,
 ) -> Option<StatsAccumulator> {
-    let width = layout.row_bytes() as u64;
     let mut stats = StatsAccumulator::new();
-    let mut buf = vec![0u8; (width * ROWS_AT_ONCE) as usize];
-    let mut done = 0u64;
-    while done < count {
-        let n = (count - done).min(ROWS_AT_ONCE);
-        let bytes = &mut buf[..(n * width) as usize];
-        file.read_exact_at(bytes, at + done * width).ok()?;
-        hash.update(&*bytes);
-        for (i, row) in (done..).zip(bytes.chunks_exact(width as usize)) {
-            let p = crate::formats::npy::decode(row)?;
-            let want_rank = layout.rank.then_some(rank);
-            if p.sample_id != first + i || p.rank != want_rank {
-                return None;
-            }
+    let want_rank = layout.rank.then_some(rank);
+    let width = layout.row_bytes() as u64;
+    let ok = super::rows::scan(
+        file,
+        at,
+        count,
+        width,
+        &mut |b| hash.update(b),
+        &mut |i, p| {
+            let fits = p.sample_id == first + i && p.rank == want_rank;
             stats.push(&p);
-        }
-        done += n;
-    }
-    Some(stats)
+            fits
+        },
+    );
+    ok.ok()?.then_some(stats)
 }
 
 /// Rank 0: whether the sidecar's statistics are every rank's rows' (`all`, in rank

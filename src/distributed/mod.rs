@@ -12,6 +12,7 @@ mod manifest;
 mod mpi_comm;
 mod plan;
 mod progress;
+mod rows;
 mod shards;
 mod shared;
 

@@ -466,25 +466,22 @@ impl Rows {
         let mut hash = Xxh3::new();
         let mut segment = self.segment.clone();
         let mut stats = StatsAccumulator::new();
-        let mut buf = vec![0u8; (self.width as usize) * 4096];
-        let mut at = 0u64;
-        while at < p.rows {
-            let n = (p.rows - at).min(4096);
-            let bytes = &mut buf[..(n * self.width) as usize];
-            self.file
-                .read_exact_at(bytes, self.offset + at * self.width)
-                .map_err(|e| Error::io(&self.partial, e))?;
-            hash.update(&*bytes);
-            segment.update(&*bytes);
-            for row in bytes.chunks_exact(self.width as usize) {
-                match crate::formats::npy::decode(row) {
-                    Some(params) => stats.push(&params),
-                    None => return Ok(()),
-                }
-            }
-            at += n;
-        }
-        if xxh3_hex(&hash) != p.xxh3 {
+        let decoded = super::rows::scan(
+            &self.file,
+            self.offset,
+            p.rows,
+            self.width,
+            &mut |b| {
+                hash.update(b);
+                segment.update(b);
+            },
+            &mut |_, params| {
+                stats.push(&params);
+                true
+            },
+        )
+        .map_err(|e| Error::io(&self.partial, e))?;
+        if !decoded || xxh3_hex(&hash) != p.xxh3 {
             return Ok(());
         }
         (self.done, self.hash, self.stats) = (p.rows, hash, stats);
