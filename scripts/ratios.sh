@@ -14,7 +14,8 @@
 #              the main job itself (rate / rate: issue 32 asks for >= 0.8).
 #   resume     the main job killed (SIGKILL) when its partial file reaches 70% of the
 #              final size, then `--resume`d, against the uninterrupted main job; the
-#              resumed file must equal the uninterrupted one byte for byte.
+#              resumed file must equal the uninterrupted one byte for byte. Its floor:
+#              dd reading the kept bytes while dd writes the rest, synced every 16 MiB.
 #   shared     `mpirun -n 2 dpa-mpi generate -n M -o x.npy` (one shared file) against
 #              `--format npy --output-dir` (shards), 1 thread per rank; skipped without
 #              dpa-mpi (cargo build --release --features mpi) or mpirun.
@@ -22,7 +23,8 @@
 #   scripts/ratios.sh [-n N] [-r REPEATS] [--dir DIR] [--mpi-n M]
 #
 # Defaults: N = 6,000,000, M = 4,000,000, 3 repeats; every case runs once per repeat,
-# interleaved, after `sync`; the table shows medians and the ratios of the medians.
+# interleaved, after `sync`; the table shows medians and the ratios of the medians, and
+# the largest peak RSS of the main job's and the resume's runs (/usr/bin/time).
 # Outputs go to DIR (default: a fresh folder under $TMPDIR, which must be on the disk
 # being measured) and are removed at the end.
 set -euo pipefail
@@ -47,15 +49,20 @@ results="$dir/results.tsv"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 
-# Runs "$@" after sync; records its wall time under case $1.
+# Runs "$@" after sync; records its wall time under case $1, and its peak RSS in KiB
+# (GNU time's %M) when /usr/bin/time is there.
 timed() {
   local name="$1"; shift
   sync
-  local t0 t1
+  local t0 t1 rss=0
+  local -a meter=()
+  [[ -x /usr/bin/time && $(type -t "$1") == file ]] && meter=(/usr/bin/time -f %M -o "$dir/rss")
+  rm -f "$dir/rss"
   t0=$(date +%s.%N)
-  "$@"
+  ${meter[@]+"${meter[@]}"} "$@"
   t1=$(date +%s.%N)
-  printf '%s\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" >> "$results"
+  [[ -s "$dir/rss" ]] && rss=$(tail -n 1 "$dir/rss")
+  printf '%s\t%s\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$rss" >> "$results"
 }
 
 # The main job, killed when its partial file holds 70% of $full bytes.
@@ -73,6 +80,21 @@ kill_at_70() {
   local kept
   kept=$(grep -o '"bytes":[0-9]*' "$dir/r.jsonl.partial.progress" 2>/dev/null | cut -d: -f2)
   echo "killed at $((size >> 20)) MiB; last checkpoint at $(( ${kept:-0} >> 20 )) MiB" >&2
+}
+
+# The resume's device floor without dpa: one dd reads the bytes the checkpoint kept
+# (direct, 4 MiB) while another writes as many bytes as the resume adds, 16 MiB at a
+# time, each piece synced (direct, fdatasync), as the resume's checkpoints do.
+resume_floor() {
+  local kept rest i
+  kept=$(grep -o '"bytes":[0-9]*' "$dir/r.jsonl.partial.progress" | head -n 1 | cut -d: -f2)
+  rest=$(( (full - kept + (16 << 20) - 1) / (16 << 20) ))
+  dd if="$dir/r.jsonl.partial" of=/dev/null bs=4M count=$(( kept >> 22 )) iflag=direct status=none &
+  for ((i = 0; i < rest; i++)); do
+    dd if=/dev/zero of="$dir/floor" bs=4M count=4 seek=$(( i * 4 )) oflag=direct conv=notrunc,fdatasync status=none
+  done
+  wait
+  rm -f "$dir/floor"
 }
 
 have_mpi=0
@@ -93,6 +115,7 @@ for ((r = 0; r < reps; r++)); do
   timed jsonl-null "$dpa" generate -q -n "$n" --threads 2 --format jsonl -o /dev/null
   rm -f "$dir/r.jsonl"*
   kill_at_70
+  timed resume-floor resume_floor
   timed resume "$dpa" generate -q -n "$n" --threads 2 -o "$dir/r.jsonl" --resume
   cmp "$dir/r.jsonl" "$dir/x.jsonl" || { echo "the resumed file differs" >&2; exit 1; }
   rm -f "$dir/r.jsonl" "$dir/x.jsonl"
@@ -111,10 +134,14 @@ median() {
 ratio() { echo "$1 / $2" | bc -l; }
 base=$(median baseline); main=$(median main); disk=$(median disk)
 null=$(median jsonl-null); resume=$(median resume); verify=$(median verify)
-direct=$(median disk-direct); parquet=$(median parquet)
+direct=$(median disk-direct); parquet=$(median parquet); floor=$(median resume-floor)
 spread() {
   awk -F'\t' -v k="$1" '$1 == k { if (!n++ || $2 < lo) lo = $2; if ($2 > hi) hi = $2 }
     END { if (n) printf "%.2f", hi / lo; else print 0 }' "$results"
+}
+# The largest peak RSS of case $1's runs, in MiB.
+peak() {
+  awk -F'\t' -v k="$1" '$1 == k && $3 > m { m = $3 } END { printf "%.1f", m / 1024 }' "$results"
 }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "machine: $cpu, $(nproc) cores; N = $n, median of $reps"
@@ -129,6 +156,8 @@ printf '%-58s %9.2f %8.2f\n' "disk: dd as many bytes, oflag=direct (main job / d
 printf '%-58s %9.2f %8.2f\n' "parquet (zstd) + stats -> file (rate / baseline rate)" "$parquet" "$(ratio "$base" "$parquet")"
 printf '%-58s %9.2f %8.2f\n' "verify the main job's file (rate / main job rate)" "$verify" "$(ratio "$main" "$verify")"
 printf '%-58s %9.2f %8.2f\n' "resume after SIGKILL at 70% (time / main job time)" "$resume" "$(ratio "$resume" "$main")"
+printf '%-58s %9.2f %8.2f\n' "resume floor: dd reads kept bytes, dd writes the rest" "$floor" "$(ratio "$floor" "$main")"
+printf '%-58s %9s\n' "peak RSS, MiB: main job / resume (largest of $reps)" "$(peak main) / $(peak resume)"
 if (( have_mpi )); then
   shared=$(median shared); shards=$(median shards)
   printf '%-58s %9.2f %8s\n' "npy shards, mpirun -n 2, N = $mpi_n" "$shards" ""

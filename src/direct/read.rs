@@ -20,8 +20,10 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use super::queue::{aligned_start, block_buffer};
 use super::{ALIGN, BLOCK};
 
-/// Blocks read ahead of the one in use.
-const AHEAD: usize = 2;
+/// Blocks read ahead of the one in use. One is enough: while the caller works on a
+/// block the helper reads the next, so the slower of the two never waits for the
+/// other; a second cost a resume 4 MiB of memory and no time (docs/PERFORMANCE.md).
+const AHEAD: usize = 1;
 
 /// A block read: its buffer, where its bytes start and end.
 type Filled = io::Result<(Vec<u8>, usize, usize)>;
