@@ -15,7 +15,8 @@
 #   resume     the main job killed (SIGKILL) when its partial file reaches 70% of the
 #              final size, then `--resume`d, against the uninterrupted main job; the
 #              resumed file must equal the uninterrupted one byte for byte. Its floor:
-#              dd reading the kept bytes while dd writes the rest, synced every 16 MiB.
+#              dd reading the kept bytes while dd writes the rest, with a checkpoint's
+#              syncs (the data, the record) every 16 MiB.
 #   shared     `mpirun -n 2 dpa-mpi generate -n M -o x.npy` (one shared file) against
 #              `--format npy --output-dir` (shards), 1 thread per rank; skipped without
 #              dpa-mpi (cargo build --release --features mpi) or mpirun.
@@ -84,17 +85,21 @@ kill_at_70() {
 
 # The resume's device floor without dpa: one dd reads the bytes the checkpoint kept
 # (direct, 4 MiB) while another writes as many bytes as the resume adds, 16 MiB at a
-# time, each piece synced (direct, fdatasync), as the resume's checkpoints do.
+# time, and after each piece does what a checkpoint does: the data synced (direct,
+# fdatasync), then a record of the same size written, fsynced and renamed over the
+# last one (src/checkpoint.rs).
 resume_floor() {
-  local kept rest i
-  kept=$(grep -o '"bytes":[0-9]*' "$dir/r.jsonl.partial.progress" | head -n 1 | cut -d: -f2)
+  local kept rest i record="$dir/r.jsonl.partial.progress"
+  kept=$(grep -o '"bytes":[0-9]*' "$record" | head -n 1 | cut -d: -f2)
   rest=$(( (full - kept + (16 << 20) - 1) / (16 << 20) ))
   dd if="$dir/r.jsonl.partial" of=/dev/null bs=4M count=$(( kept >> 22 )) iflag=direct status=none &
   for ((i = 0; i < rest; i++)); do
     dd if=/dev/zero of="$dir/floor" bs=4M count=4 seek=$(( i * 4 )) oflag=direct conv=notrunc,fdatasync status=none
+    dd if="$record" of="$dir/floor.record.tmp" conv=fsync status=none
+    mv "$dir/floor.record.tmp" "$dir/floor.record"
   done
   wait
-  rm -f "$dir/floor"
+  rm -f "$dir/floor" "$dir/floor.record"
 }
 
 have_mpi=0
@@ -156,7 +161,7 @@ printf '%-58s %9.2f %8.2f\n' "disk: dd as many bytes, oflag=direct (main job / d
 printf '%-58s %9.2f %8.2f\n' "parquet (zstd) + stats -> file (rate / baseline rate)" "$parquet" "$(ratio "$base" "$parquet")"
 printf '%-58s %9.2f %8.2f\n' "verify the main job's file (rate / main job rate)" "$verify" "$(ratio "$main" "$verify")"
 printf '%-58s %9.2f %8.2f\n' "resume after SIGKILL at 70% (time / main job time)" "$resume" "$(ratio "$resume" "$main")"
-printf '%-58s %9.2f %8.2f\n' "resume floor: dd reads kept bytes, dd writes the rest" "$floor" "$(ratio "$floor" "$main")"
+printf '%-58s %9.2f %8.2f\n' "resume floor: dd reads kept, writes rest + checkpoint syncs" "$floor" "$(ratio "$floor" "$main")"
 printf '%-58s %9s\n' "peak RSS, MiB: main job / resume (largest of $reps)" "$(peak main) / $(peak resume)"
 if (( have_mpi )); then
   shared=$(median shared); shards=$(median shards)
