@@ -66,6 +66,13 @@ timed() {
   printf '%s\t%s\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$rss" >> "$results"
 }
 
+# The bytes the partial file's checkpoint record vouches for (0 without one).
+kept_bytes() {
+  local b
+  b=$(grep -o '"bytes":[0-9]*' "$dir/r.jsonl.partial.progress" 2>/dev/null | head -n 1 | cut -d: -f2)
+  echo "${b:-0}"
+}
+
 # The main job, killed when its partial file holds 70% of $full bytes.
 kill_at_70() {
   sync
@@ -78,9 +85,7 @@ kill_at_70() {
   done
   wait "$pid" 2>/dev/null || true
   [[ -e "$dir/r.jsonl.partial" && ! -e "$dir/r.jsonl" ]] || { echo "the run ended before 70%" >&2; exit 1; }
-  local kept
-  kept=$(grep -o '"bytes":[0-9]*' "$dir/r.jsonl.partial.progress" 2>/dev/null | cut -d: -f2)
-  echo "killed at $((size >> 20)) MiB; last checkpoint at $(( ${kept:-0} >> 20 )) MiB" >&2
+  echo "killed at $((size >> 20)) MiB; last checkpoint at $(( $(kept_bytes) >> 20 )) MiB" >&2
 }
 
 # The resume's device floor without dpa: one dd reads the bytes the checkpoint kept
@@ -90,7 +95,7 @@ kill_at_70() {
 # last one (src/checkpoint.rs).
 resume_floor() {
   local kept rest i record="$dir/r.jsonl.partial.progress"
-  kept=$(grep -o '"bytes":[0-9]*' "$record" | head -n 1 | cut -d: -f2)
+  kept=$(kept_bytes)
   rest=$(( (full - kept + (16 << 20) - 1) / (16 << 20) ))
   dd if="$dir/r.jsonl.partial" of=/dev/null bs=4M count=$(( kept >> 22 )) iflag=direct status=none &
   for ((i = 0; i < rest; i++)); do
